@@ -1,0 +1,64 @@
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import next from 'next';
+import { createDb } from '@custody/db';
+import { readEnv } from './src/env.ts';
+import { setRuntime } from './src/server/runtime.ts';
+
+const dev = process.argv.includes('--dev');
+const env = readEnv();
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const dataDir = resolve(process.cwd(), env.CUSTODY_DATA_DIR);
+
+const database = await createDb(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
+await database.migrate();
+const info = await database.info();
+setRuntime({ database, startedAt: new Date() });
+
+const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
+await app.prepare();
+const handle = app.getRequestHandler();
+const server = createServer((req, res) => {
+  void handle(req, res);
+});
+
+// Next's own upgrade handler serves HMR in development.
+const upgrade = app.getUpgradeHandler();
+server.on('upgrade', (req, socket, head) => {
+  void upgrade(req, socket, head);
+});
+
+server.listen(env.PORT, env.HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const where =
+    info.engine === 'pglite' ? `PGlite (PostgreSQL ${info.serverVersion}) in ${dataDir}` : `PostgreSQL ${info.serverVersion}`;
+  console.log(
+    [
+      '',
+      `Custody is running at http://${env.HOST}:${port}`,
+      `  database: ${where}, migrations ${info.migrationsApplied}/${info.migrationsKnown}`,
+      `  health:   http://${env.HOST}:${port}/health`,
+      '  stop:     Ctrl+C',
+      '',
+    ].join('\n'),
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping Custody`);
+  const timer = setTimeout(() => process.exit(1), 10_000);
+  timer.unref();
+  server.closeIdleConnections();
+  await new Promise<void>((done) => server.close(() => done()));
+  await app.close();
+  await database.close();
+  setRuntime(undefined);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

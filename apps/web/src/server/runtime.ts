@@ -1,0 +1,26 @@
+import type { DatabaseHandle } from '@custody/db';
+
+/**
+ * Process-wide services created by server.ts before Next handles a request.
+ * Next bundles route code separately from server.ts, so the hand-over goes through
+ * a global symbol rather than a module-level variable.
+ */
+export interface Runtime {
+  database: DatabaseHandle;
+  startedAt: Date;
+}
+
+const RUNTIME = Symbol.for('custody.runtime');
+type WithRuntime = typeof globalThis & { [RUNTIME]?: Runtime };
+
+export function setRuntime(runtime: Runtime | undefined): void {
+  (globalThis as WithRuntime)[RUNTIME] = runtime;
+}
+
+export function getRuntime(): Runtime {
+  const runtime = (globalThis as WithRuntime)[RUNTIME];
+  if (!runtime) {
+    throw new Error('Custody runtime is not initialised: start the web app through server.ts');
+  }
+  return runtime;
+}

@@ -1,0 +1,129 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from './create-db.ts';
+import { cameras, organisations, siteGrants, sites, users } from './schema/index.ts';
+import { createTestDatabase, providedDatabaseUrl } from './testing/index.ts';
+
+const url = providedDatabaseUrl();
+const engine = url ? 'postgresql' : 'pglite';
+const open: DatabaseHandle[] = [];
+
+async function freshDatabase(): Promise<DatabaseHandle> {
+  const handle = await createTestDatabase({ url });
+  open.push(handle);
+  return handle;
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((handle) => handle.close()));
+});
+
+async function seedSite(handle: DatabaseHandle) {
+  const [owner] = await handle.db
+    .insert(organisations)
+    .values({ name: 'Harbour Bakery', kind: 'owner' })
+    .returning();
+  const [integrator] = await handle.db
+    .insert(organisations)
+    .values({ name: 'Northwind Integrators', kind: 'integrator' })
+    .returning();
+  const [user] = await handle.db
+    .insert(users)
+    .values({ email: 'owner@example.test', name: 'Olive Owner' })
+    .returning();
+  const [site] = await handle.db
+    .insert(sites)
+    .values({ ownerOrgId: owner!.id, name: 'Harbour Street' })
+    .returning();
+  return { owner: owner!, integrator: integrator!, user: user!, site: site! };
+}
+
+function rejectionOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (error: unknown) => {
+      const cause = (error as { cause?: { message?: string } }).cause;
+      return `${(error as Error).message} ${cause?.message ?? ''}`;
+    },
+  );
+}
+
+describe(`database on ${engine}`, () => {
+  it('reports its engine and every migration as applied', async () => {
+    const handle = await freshDatabase();
+    const info = await handle.info();
+    expect(info.engine).toBe(engine);
+    expect(info.migrationsKnown).toBeGreaterThan(0);
+    expect(info.migrationsApplied).toBe(info.migrationsKnown);
+    expect(info.latestMigration).toMatch(/^\d{4}_/);
+    expect(info.serverVersion).toMatch(/^\d+(\.\d+)?/);
+  });
+
+  it('keeps exactly one camera row per serial', async () => {
+    const handle = await freshDatabase();
+    const { site } = await seedSite(handle);
+    await handle.db.insert(cameras).values({ serial: 'ACCC8E012345', siteId: site.id, model: 'M1065-LW' });
+    const duplicate = handle.db
+      .insert(cameras)
+      .values({ serial: 'ACCC8E012345', siteId: site.id, model: 'P3245-LVE' });
+    expect(await rejectionOf(duplicate)).toMatch(/duplicate key|cameras_pkey/);
+  });
+
+  it('refuses a serial that is not 12 upper-case hex digits', async () => {
+    const handle = await freshDatabase();
+    const { site } = await seedSite(handle);
+    const lower = handle.db.insert(cameras).values({ serial: 'accc8e012345', siteId: site.id });
+    expect(await rejectionOf(lower)).toMatch(/cameras_serial_format/);
+  });
+
+  it('refuses a camera on a site that does not exist', async () => {
+    const handle = await freshDatabase();
+    const orphan = handle.db
+      .insert(cameras)
+      .values({ serial: 'ACCC8E012345', siteId: '00000000-0000-4000-8000-000000000000' });
+    expect(await rejectionOf(orphan)).toMatch(/foreign key/);
+  });
+
+  it('allows one active grant per site and integrator, and a new one after revocation', async () => {
+    const handle = await freshDatabase();
+    const { site, integrator, user } = await seedSite(handle);
+    const grant = { siteId: site.id, integratorOrgId: integrator.id, grantedBy: user.id };
+    const [first] = await handle.db.insert(siteGrants).values(grant).returning();
+    expect(await rejectionOf(handle.db.insert(siteGrants).values(grant))).toMatch(
+      /site_grants_active_key/,
+    );
+    await handle.db
+      .update(siteGrants)
+      .set({ revokedAt: new Date(), revokedBy: user.id })
+      .where(eq(siteGrants.id, first!.id));
+    const [second] = await handle.db.insert(siteGrants).values(grant).returning();
+    expect(second!.id).not.toBe(first!.id);
+  });
+
+  it('finds cameras by a fragment of model or serial through the search indexes', async () => {
+    const handle = await freshDatabase();
+    const { site } = await seedSite(handle);
+    await handle.db.insert(cameras).values([
+      { serial: 'ACCC8E012345', siteId: site.id, model: 'M1065-LW', productName: 'AXIS M1065-LW' },
+      { serial: 'B8A44F631339', siteId: site.id, model: 'P3265-V', productName: 'AXIS P3265-V' },
+    ]);
+    const byModel = await handle.db
+      .select({ serial: cameras.serial })
+      .from(cameras)
+      .where(sql`lower(${cameras.model}) like ${'%3265%'}`);
+    expect(byModel.map((row) => row.serial)).toEqual(['B8A44F631339']);
+    const trgm = await handle.db.execute<{ similarity: number }>(
+      sql`select similarity(${cameras.serial}, 'ACCC8E01') as similarity from ${cameras} where ${cameras.serial} = 'ACCC8E012345'`,
+    );
+    const row = (trgm.rows ?? (trgm as unknown as { similarity: number }[]))[0];
+    expect(Number(row?.similarity)).toBeGreaterThan(0.3);
+  });
+
+  it('gives every test its own database', async () => {
+    const first = await freshDatabase();
+    const second = await freshDatabase();
+    await first.db.insert(organisations).values({ name: 'Only in the first', kind: 'owner' });
+    expect(await first.db.select().from(organisations)).toHaveLength(1);
+    expect(await second.db.select().from(organisations)).toHaveLength(0);
+  });
+});

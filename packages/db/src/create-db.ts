@@ -1,0 +1,116 @@
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type DatabaseEngine = 'pglite' | 'postgresql';
+
+export interface DatabaseInfo {
+  engine: DatabaseEngine;
+  serverVersion: string;
+  migrationsApplied: number;
+  migrationsKnown: number;
+  latestMigration: string | null;
+}
+
+export interface DatabaseHandle {
+  db: Database;
+  engine: DatabaseEngine;
+  migrate(): Promise<void>;
+  info(): Promise<DatabaseInfo>;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  /** A postgres:// URL. Without one, the embedded PGlite engine is used. */
+  url?: string | undefined;
+  /** PGlite only: a data directory; omitted means an in-memory database. */
+  dataDir?: string | undefined;
+  /** PGlite only: start from a dump made by `dumpPgliteDataDir` (used to clone test databases). */
+  loadDataDir?: Blob | undefined;
+  /** postgres.js pool size. */
+  maxConnections?: number | undefined;
+}
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+interface JournalEntry {
+  tag: string;
+  when: number;
+}
+
+async function readJournal(): Promise<JournalEntry[]> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`${MIGRATIONS_FOLDER}meta/_journal.json`, 'utf8');
+  return (JSON.parse(text) as { entries: JournalEntry[] }).entries;
+}
+
+async function describe(db: Database, engine: DatabaseEngine): Promise<DatabaseInfo> {
+  const journal = await readJournal();
+  const version = await db.execute<{ server_version: string }>(sql`show server_version`);
+  const applied = await db.execute<{ applied: number; latest: string | null }>(sql`
+    select count(*)::int as applied, max(created_at)::text as latest
+    from drizzle.__drizzle_migrations`);
+  const row = applied.rows?.[0] ?? (applied as unknown as { applied: number; latest: string | null }[])[0];
+  const latestWhen = row?.latest == null ? null : Number(row.latest);
+  const latest = journal.find((entry) => entry.when === latestWhen)?.tag ?? null;
+  const versionRow =
+    version.rows?.[0] ?? (version as unknown as { server_version: string }[])[0];
+  return {
+    engine,
+    serverVersion: versionRow?.server_version ?? 'unknown',
+    migrationsApplied: row?.applied ?? 0,
+    migrationsKnown: journal.length,
+    latestMigration: latest,
+  };
+}
+
+/**
+ * Opens the database: PostgreSQL when a URL is given, otherwise PGlite.
+ * Callers get the same drizzle API either way and must call `close()`.
+ */
+export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseHandle> {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    return {
+      db,
+      engine: 'postgresql',
+      migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+      info: () => describe(db, 'postgresql'),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const client = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    extensions: { pg_trgm },
+  });
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  return {
+    db,
+    engine: 'pglite',
+    migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    info: () => describe(db, 'pglite'),
+    close: () => client.close(),
+  };
+}
+
+/** Dumps a PGlite handle's data directory so that later handles can start from it. */
+export async function dumpPgliteDataDir(handle: DatabaseHandle): Promise<Blob> {
+  if (handle.engine !== 'pglite') throw new Error('dumpPgliteDataDir needs a PGlite handle');
+  const client = (handle.db as unknown as { $client: PGlite }).$client;
+  return client.dumpDataDir('none');
+}

@@ -1,0 +1,2 @@
+export * from './create-db.ts';
+export * as schema from './schema/index.ts';

@@ -1,0 +1,43 @@
+import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+
+// The test command runs every project on PGlite, then again with the projects that touch
+// the database pointed at a real PostgreSQL server (CUSTODY_TEST_DATABASE_URL).
+const postgresUrl = process.env.CUSTODY_TEST_DATABASE_URL;
+const DATABASE_PROJECTS = ['packages/db'];
+
+const projects: TestProjectConfiguration[] = [
+  'packages/core',
+  'packages/vapix',
+  'packages/simulator',
+  'packages/db',
+  'apps/agent',
+  'apps/web',
+];
+
+if (postgresUrl) {
+  for (const root of DATABASE_PROJECTS) {
+    projects.push({
+      extends: `./${root}/vitest.config.ts`,
+      test: {
+        root,
+        name: `${root.split('/')[1]}@postgresql`,
+        provide: { databaseUrl: postgresUrl },
+        // *.pglite.test.ts cover the embedded engine only (data directories, cloning).
+        exclude: ['**/node_modules/**', '**/*.pglite.test.ts'],
+      },
+    });
+  }
+}
+
+export default defineConfig({
+  test: {
+    projects,
+    coverage: {
+      provider: 'v8',
+      include: ['packages/core/src/**/*.ts'],
+      exclude: ['**/*.test.ts'],
+      thresholds: { lines: 90 },
+      reporter: ['text-summary'],
+    },
+  },
+});
