@@ -10,7 +10,9 @@ import type { Result } from './result.ts';
 export type Serial = string;
 
 const SEPARATORS = /[\s:\-.]/g;
-const TWELVE_HEX = /^[0-9A-F]{12}$/;
+// Checked before upper-casing: toUpperCase maps some non-ASCII characters onto hex letters
+// (the ligature U+FB00 becomes "FF"), which would otherwise let a mistyped label pass as a serial.
+const TWELVE_HEX = /^[0-9A-Fa-f]{12}$/;
 
 /**
  * Accepts the spellings people and devices actually use ("accc8e-01:23:45", "AC:CC:8E:01:23:45",
@@ -21,7 +23,7 @@ export function parseSerial(input: unknown): Result<Serial, DomainError> {
   if (typeof input !== 'string') {
     return err(new DomainError('invalid-serial', 'A serial number must be a string.'));
   }
-  const compact = input.replace(SEPARATORS, '').toUpperCase();
+  const compact = input.replace(SEPARATORS, '');
   if (!TWELVE_HEX.test(compact)) {
     return err(
       new DomainError(
@@ -31,7 +33,7 @@ export function parseSerial(input: unknown): Result<Serial, DomainError> {
       ),
     );
   }
-  return ok(compact);
+  return ok(compact.toUpperCase());
 }
 
 export function normalizeSerial(input: unknown): Serial {

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from './create-db.ts';
+import { rowsOf, type DatabaseHandle } from './create-db.ts';
 import { cameras, organisations, siteGrants, sites, users } from './schema/index.ts';
 import { createTestDatabase, providedDatabaseUrl } from './testing/index.ts';
 
@@ -112,10 +112,11 @@ describe(`database on ${engine}`, () => {
       .from(cameras)
       .where(sql`lower(${cameras.model}) like ${'%3265%'}`);
     expect(byModel.map((row) => row.serial)).toEqual(['B8A44F631339']);
-    const trgm = await handle.db.execute<{ similarity: number }>(
-      sql`select similarity(${cameras.serial}, 'ACCC8E01') as similarity from ${cameras} where ${cameras.serial} = 'ACCC8E012345'`,
+    const [row] = rowsOf<{ similarity: number }>(
+      await handle.db.execute(
+        sql`select similarity(${cameras.serial}, 'ACCC8E01') as similarity from ${cameras} where ${cameras.serial} = 'ACCC8E012345'`,
+      ),
     );
-    const row = (trgm.rows ?? (trgm as unknown as { similarity: number }[]))[0];
     expect(Number(row?.similarity)).toBeGreaterThan(0.3);
   });
 

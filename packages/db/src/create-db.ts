@@ -54,20 +54,32 @@ async function readJournal(): Promise<JournalEntry[]> {
   return (JSON.parse(text) as { entries: JournalEntry[] }).entries;
 }
 
+/**
+ * The rows of a raw `db.execute(sql)` result on either engine: PGlite returns
+ * `{ rows }`, postgres.js returns the rows array itself.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] }).rows;
+  return (rows ?? []) as T[];
+}
+
+function firstRow<T>(result: unknown): T | undefined {
+  return rowsOf<T>(result)[0];
+}
+
 async function describe(db: Database, engine: DatabaseEngine): Promise<DatabaseInfo> {
   const journal = await readJournal();
-  const version = await db.execute<{ server_version: string }>(sql`show server_version`);
-  const applied = await db.execute<{ applied: number; latest: string | null }>(sql`
-    select count(*)::int as applied, max(created_at)::text as latest
-    from drizzle.__drizzle_migrations`);
-  const row = applied.rows?.[0] ?? (applied as unknown as { applied: number; latest: string | null }[])[0];
+  const version = firstRow<{ server_version: string }>(await db.execute(sql`show server_version`));
+  const row = firstRow<{ applied: number; latest: string | null }>(
+    await db.execute(sql`
+      select count(*)::int as applied, max(created_at)::text as latest
+      from drizzle.__drizzle_migrations`),
+  );
   const latestWhen = row?.latest == null ? null : Number(row.latest);
   const latest = journal.find((entry) => entry.when === latestWhen)?.tag ?? null;
-  const versionRow =
-    version.rows?.[0] ?? (version as unknown as { server_version: string }[])[0];
   return {
     engine,
-    serverVersion: versionRow?.server_version ?? 'unknown',
+    serverVersion: version?.server_version ?? 'unknown',
     migrationsApplied: row?.applied ?? 0,
     migrationsKnown: journal.length,
     latestMigration: latest,
