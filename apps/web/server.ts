@@ -40,6 +40,7 @@ server.listen(env.PORT, env.HOST, () => {
       `Custody is running at http://${env.HOST}:${port}`,
       `  database: ${where}, migrations ${info.migrationsApplied}/${info.migrationsKnown}`,
       `  health:   http://${env.HOST}:${port}/health`,
+      '  sign in:  no accounts exist yet; every page is open to this machine',
       '  stop:     Ctrl+C',
       '',
     ].join('\n'),

@@ -97,7 +97,13 @@ export function checkApprovalDecision(
   if (decision.approverId === request.requestedBy) {
     return refusal('self-approval', 'The person who requested a reset cannot decide on it.');
   }
-  if (!hasRole(memberships, { userId: decision.approverId, orgId: site.ownerOrgId, role: 'owner-approver' })) {
+  if (
+    !hasRole(memberships, {
+      userId: decision.approverId,
+      orgId: site.ownerOrgId,
+      role: 'owner-approver',
+    })
+  ) {
     return refusal(
       'not-an-approver',
       "Only an owner approver of the organisation that owns the camera's site can decide.",
@@ -139,7 +145,10 @@ export function evaluateApproval(input: EvaluateApprovalInput): ApprovalEvaluati
   if (request.reason.trim() === '') {
     return {
       status: 'refused',
-      refusal: { code: 'reason-required', reason: 'A reset request must say why the reset is needed.' },
+      refusal: {
+        code: 'reason-required',
+        reason: 'A reset request must say why the reset is needed.',
+      },
       ignored,
     };
   }
@@ -180,7 +189,12 @@ export function evaluateApproval(input: EvaluateApprovalInput): ApprovalEvaluati
     }
     decided.add(decision.approverId);
     if (decision.decision === 'deny') {
-      outcome = { status: 'denied', deniedBy: decision.approverId, comment: decision.comment, ignored };
+      outcome = {
+        status: 'denied',
+        deniedBy: decision.approverId,
+        comment: decision.comment,
+        ignored,
+      };
       continue;
     }
     approvedBy.push(decision.approverId);

@@ -31,7 +31,12 @@ export function appendAuditEvent(
   return [...chain, createAuditEvent(content, chain.at(-1))];
 }
 
-export const AUDIT_CHAIN_BREAKS = ['sequence-gap', 'prev-hash-mismatch', 'hash-mismatch', 'unhashable'] as const;
+export const AUDIT_CHAIN_BREAKS = [
+  'sequence-gap',
+  'prev-hash-mismatch',
+  'hash-mismatch',
+  'unhashable',
+] as const;
 export type AuditChainBreak = (typeof AUDIT_CHAIN_BREAKS)[number];
 
 export type AuditChainVerification =

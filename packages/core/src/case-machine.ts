@@ -107,7 +107,11 @@ export function transitionCase(state: CaseState, event: CaseEvent): Result<CaseS
       );
     }
     case 'provisioning-started':
-      return ok({ status: 'provisioning', path: 'credential-cleanup', lastVerificationFailure: null });
+      return ok({
+        status: 'provisioning',
+        path: 'credential-cleanup',
+        lastVerificationFailure: null,
+      });
     case 'approval-requested':
       return ok({ status: 'awaiting-approval', requestId: event.requestId });
     case 'approved':

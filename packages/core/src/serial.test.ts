@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isDomainError } from './domain-error.ts';
+import { DomainError } from './domain-error.ts';
 import {
   AXIS_OUIS,
   SerialSchema,
@@ -19,10 +19,7 @@ const canonicalSerial = fc
 const separator = fc.constantFrom('', '', ':', '-', '.', ' ', '\t');
 /** A serial as people type it: any case, any separators between (and around) the digits. */
 const spelledSerial = fc
-  .tuple(
-    fc.array(fc.tuple(hexDigit, separator), { minLength: 12, maxLength: 12 }),
-    separator,
-  )
+  .tuple(fc.array(fc.tuple(hexDigit, separator), { minLength: 12, maxLength: 12 }), separator)
   .map(([pairs, leading]) => leading + pairs.map(([digit, sep]) => digit + sep).join(''));
 
 describe('parseSerial', () => {
@@ -115,15 +112,13 @@ describe('normalizeSerial', () => {
   });
 
   it('throws the DomainError that parseSerial returns', () => {
-    expect(() => normalizeSerial('not a serial')).toThrow(
-      expect.objectContaining({ name: 'DomainError', code: 'invalid-serial' }),
+    expect(() => normalizeSerial('not a serial')).toThrow(DomainError);
+    expect(() => normalizeSerial(42)).toThrow(
+      expect.objectContaining({
+        code: 'invalid-serial',
+        message: 'A serial number must be a string.',
+      }),
     );
-    try {
-      normalizeSerial(42);
-    } catch (error) {
-      expect(isDomainError(error, 'invalid-serial')).toBe(true);
-    }
-    expect.assertions(2);
   });
 });
 
@@ -161,7 +156,9 @@ describe('serial and MAC address', () => {
   });
 
   it('refuses to convert something that is not a serial or MAC address', () => {
-    expect(() => serialToMac('ACCC8E')).toThrow(expect.objectContaining({ code: 'invalid-serial' }));
+    expect(() => serialToMac('ACCC8E')).toThrow(
+      expect.objectContaining({ code: 'invalid-serial' }),
+    );
     expect(() => macToSerial('AC:CC:8E:01:23:45:67')).toThrow(
       expect.objectContaining({ code: 'invalid-serial' }),
     );

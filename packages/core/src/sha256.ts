@@ -19,6 +19,9 @@ const INITIAL_HASH = [
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
+/** The eight working variables a–h; typed as a tuple so destructuring them needs no checks. */
+type WorkingVariables = [number, number, number, number, number, number, number, number];
+
 function rotateRight(value: number, bits: number): number {
   return (value >>> bits) | (value << (32 - bits));
 }
@@ -53,9 +56,7 @@ export function sha256(input: string | Uint8Array): Uint8Array {
       w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) >>> 0;
     }
 
-    let [a, b, c, d, e, f, g, h] = hash as unknown as [
-      number, number, number, number, number, number, number, number,
-    ];
+    let [a, b, c, d, e, f, g, h] = hash as unknown as WorkingVariables;
     for (let t = 0; t < 64; t++) {
       const s1 = rotateRight(e, 6) ^ rotateRight(e, 11) ^ rotateRight(e, 25);
       const ch = (e & f) ^ (~e & g);

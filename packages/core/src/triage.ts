@@ -26,9 +26,7 @@ export type CredentialTest = z.infer<typeof CredentialTestSchema>;
 export const TriageInputSchema = z.object({
   probe: z.object({
     accessState: AccessStateSchema,
-    identity: z
-      .object({ serial: SerialSchema, model: z.string().min(1).optional() })
-      .optional(),
+    identity: z.object({ serial: SerialSchema, model: z.string().min(1).optional() }).optional(),
     /** Set when the device reports no users yet (factory default), whatever the access state. */
     needsSetup: z.boolean().optional(),
   }),
@@ -141,7 +139,9 @@ export function triageCamera(input: TriageInput): TriageResult {
     reasons.push(`${untested.length} known credential(s) have not been tested yet.`);
   }
   if (reasons.length > 0) {
-    reasons.push('A reset is destructive, so it is not proposed until every known credential is tried.');
+    reasons.push(
+      'A reset is destructive, so it is not proposed until every known credential is tried.',
+    );
     return { path: 'blocked', resetRequired: false, reasons };
   }
 

@@ -20,8 +20,11 @@ export const CASE_STATES = [
 ] as const;
 export type CaseStatus = (typeof CASE_STATES)[number];
 
-export const TERMINAL_CASE_STATES = ['documented', 'denied', 'cancelled'] as const satisfies
-  readonly CaseStatus[];
+export const TERMINAL_CASE_STATES = [
+  'documented',
+  'denied',
+  'cancelled',
+] as const satisfies readonly CaseStatus[];
 
 export const CASE_PATHS = ['credential-cleanup', 'recommission'] as const;
 export type CasePath = (typeof CASE_PATHS)[number];
@@ -33,7 +36,10 @@ export const ResetMethodSchema = z.enum(RESET_METHODS);
 
 export const NEVER_CAME_BACK_CAUSES = ['power-budget', 'cable', 'bricked'] as const;
 export const CAME_BACK_CONFIGURED_CAUSES = ['button-timing', 'faulty-button'] as const;
-export const WONT_RESET_CAUSES = [...NEVER_CAME_BACK_CAUSES, ...CAME_BACK_CONFIGURED_CAUSES] as const;
+export const WONT_RESET_CAUSES = [
+  ...NEVER_CAME_BACK_CAUSES,
+  ...CAME_BACK_CONFIGURED_CAUSES,
+] as const;
 export type WontResetCause = (typeof WONT_RESET_CAUSES)[number];
 
 /** "Won't reset" is diagnosed: what was observed, and the cause the technician settled on. */

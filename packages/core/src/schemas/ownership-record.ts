@@ -28,7 +28,9 @@ export const OwnershipRecordSchema = z.object({
   id: IdSchema,
   serial: SerialSchema,
   ownerOrgId: IdSchema,
-  evidence: z.array(OwnershipEvidenceSchema).min(1, 'Ownership needs at least one piece of evidence.'),
+  evidence: z
+    .array(OwnershipEvidenceSchema)
+    .min(1, 'Ownership needs at least one piece of evidence.'),
   attestedBy: IdSchema,
   attestedAt: TimestampSchema,
   circumstance: z.enum(OWNERSHIP_CIRCUMSTANCES),
