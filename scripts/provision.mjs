@@ -14,7 +14,9 @@ let aptUpdated = false;
 
 async function aptInstall(packages, why) {
   if (!isRoot || !hasApt) {
-    const how = hasApt ? `sudo apt-get install -y ${packages.join(' ')}` : `install ${packages.join(' ')} with your package manager`;
+    const how = hasApt
+      ? `sudo apt-get install -y ${packages.join(' ')}`
+      : `install ${packages.join(' ')} with your package manager`;
     fail(`${why} is missing. Install it, then run the tests again:\n\n    ${how}\n`);
   }
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
@@ -31,7 +33,11 @@ async function aptInstall(packages, why) {
   });
 }
 
-const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const CHROMIUM_CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+];
 
 /** Returns the path of a Chromium binary, installing Debian's package when it can. */
 export async function ensureChromium() {
@@ -54,7 +60,9 @@ function findPostgresBinDir() {
   if (existsSync(base)) {
     const versions = readdirSync(base)
       .map(Number)
-      .filter((version) => version >= 15 && existsSync(join(base, String(version), 'bin', 'initdb')))
+      .filter(
+        (version) => version >= 15 && existsSync(join(base, String(version), 'bin', 'initdb')),
+      )
       .sort((a, b) => b - a);
     if (versions.length > 0) return join(base, String(versions[0]), 'bin');
   }
@@ -82,7 +90,11 @@ function freePort() {
 export async function startPostgres() {
   if (process.env.CUSTODY_TEST_DATABASE_URL) {
     say('using the PostgreSQL server from CUSTODY_TEST_DATABASE_URL');
-    return { url: process.env.CUSTODY_TEST_DATABASE_URL, bin: findPostgresBinDir(), stop: async () => {} };
+    return {
+      url: process.env.CUSTODY_TEST_DATABASE_URL,
+      bin: findPostgresBinDir(),
+      stop: async () => {},
+    };
   }
   let bin = findPostgresBinDir();
   if (!bin) {
@@ -92,18 +104,30 @@ export async function startPostgres() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'custody-pg-'));
   // The server binaries refuse to run as root, so root hands the cluster to the postgres user.
-  const asOwner = (command, args) => (isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]);
+  const asOwner = (command, args) =>
+    isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
   if (isRoot) {
     const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    if (id.status !== 0) fail('Running as root, but there is no "postgres" user to own the test cluster.');
+    if (id.status !== 0)
+      fail('Running as root, but there is no "postgres" user to own the test cluster.');
     chownSync(dir, Number(id.stdout), Number(gid.stdout));
   }
   const port = await freePort();
   const data = join(dir, 'data');
   say(`starting a throwaway PostgreSQL cluster (${bin}) on 127.0.0.1:${port}`);
   await runOrFail(
-    ...asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'custody', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']),
+    ...asOwner(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'custody',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+      '--no-instructions',
+    ]),
     { quiet: true, what: 'initdb' },
   );
   const options = [
@@ -115,15 +139,29 @@ export async function startPostgres() {
     '-c full_page_writes=off',
     '-c max_connections=300',
   ].join(' ');
-  await runOrFail(...asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']), {
-    quiet: true,
-    what: 'pg_ctl start',
-  });
+  await runOrFail(
+    ...asOwner(join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-o',
+      options,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      'start',
+    ]),
+    {
+      quiet: true,
+      what: 'pg_ctl start',
+    },
+  );
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    spawnSync(...asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
+    spawnSync(...asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), {
+      stdio: 'ignore',
+    });
     rmSync(dir, { recursive: true, force: true });
   };
   return { url: `postgres://custody@127.0.0.1:${port}/postgres`, bin, port, stop };

@@ -9,7 +9,8 @@ function newestMtime(dir) {
   if (!existsSync(dir)) return newest;
   if (statSync(dir).isFile()) return statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === '.next' || entry.name.startsWith('.')) continue;
+    if (entry.name === 'node_modules' || entry.name === '.next' || entry.name.startsWith('.'))
+      continue;
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
   }
@@ -29,9 +30,13 @@ if (isBuildCurrent()) {
   say('web build is up to date');
 } else {
   say('building the web app');
-  await runOrFail('pnpm', ['turbo', 'run', 'build', '--filter=@custody/web', '--output-logs=errors-only'], {
-    what: 'building the web app',
-  });
+  await runOrFail(
+    'pnpm',
+    ['turbo', 'run', 'build', '--filter=@custody/web', '--output-logs=errors-only'],
+    {
+      what: 'building the web app',
+    },
+  );
 }
 const { code } = await run('pnpm', ['--filter', '@custody/web', 'start'], {
   env: { CUSTODY_DATA_DIR: process.env.CUSTODY_DATA_DIR ?? join(ROOT, '.data', 'pglite') },

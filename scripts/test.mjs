@@ -31,14 +31,30 @@ async function vitestSuite(name, args, env = {}) {
   const started = Date.now();
   const { code } = await run(
     'pnpm',
-    ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    [
+      'exec',
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...args,
+    ],
     { env },
   );
   const json = readJson(report);
   const passed = json?.numPassedTests ?? 0;
   const failed = json?.numFailedTests ?? 0;
   const skipped = (json?.numPendingTests ?? 0) + (json?.numTodoTests ?? 0);
-  results.push({ name, kind: 'tests', ok: code === 0 && json !== null, passed, failed, skipped, seconds: (Date.now() - started) / 1000 });
+  results.push({
+    name,
+    kind: 'tests',
+    ok: code === 0 && json !== null,
+    passed,
+    failed,
+    skipped,
+    seconds: (Date.now() - started) / 1000,
+  });
 }
 
 async function playwrightSuite(name, env) {
@@ -53,7 +69,15 @@ async function playwrightSuite(name, env) {
   const passed = (stats?.expected ?? 0) + (stats?.flaky ?? 0);
   const failed = stats?.unexpected ?? 0;
   const skipped = stats?.skipped ?? 0;
-  results.push({ name, kind: 'tests', ok: code === 0 && stats != null, passed, failed, skipped, seconds: (Date.now() - started) / 1000 });
+  results.push({
+    name,
+    kind: 'tests',
+    ok: code === 0 && stats != null,
+    passed,
+    failed,
+    skipped,
+    seconds: (Date.now() - started) / 1000,
+  });
 }
 
 function summarise() {
@@ -75,7 +99,9 @@ function summarise() {
     passed += result.passed;
     failed += result.failed;
     const counts = `${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`;
-    console.log(`  ${suiteOk ? 'ok  ' : 'FAIL'}  ${result.name.padEnd(28)} ${counts.padEnd(36)} ${time}${ran === 0 ? '  (ran no tests)' : ''}`);
+    console.log(
+      `  ${suiteOk ? 'ok  ' : 'FAIL'}  ${result.name.padEnd(28)} ${counts.padEnd(36)} ${time}${ran === 0 ? '  (ran no tests)' : ''}`,
+    );
   }
   console.log(`\n${passed} passed, ${failed} failed`);
   return ok;
@@ -100,7 +126,13 @@ try {
   await vitestSuite('PostgreSQL server', ['--project', '*@postgresql'], {
     CUSTODY_TEST_DATABASE_URL: postgres.url,
   });
-  await check('build web', 'pnpm', ['turbo', 'run', 'build', '--filter=@custody/web', '--output-logs=errors-only']);
+  await check('build web', 'pnpm', [
+    'turbo',
+    'run',
+    'build',
+    '--filter=@custody/web',
+    '--output-logs=errors-only',
+  ]);
   await playwrightSuite('browser (Chromium)', {
     CHROMIUM_PATH: chromium,
     CUSTODY_E2E_POSTGRES_URL: postgres.url,

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOOLS = join(ROOT, '.cache', 'tools');
-const PNPM_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
+const PNPM_VERSION = JSON.parse(
+  readFileSync(join(ROOT, 'package.json'), 'utf8'),
+).packageManager.split('@')[1];
 
 export const baseEnv = {
   ...process.env,
@@ -64,12 +66,23 @@ export function checkNode() {
 export async function installDependencies() {
   checkNode();
   const pnpmPackage = join(TOOLS, 'node_modules', 'pnpm', 'package.json');
-  const installed = existsSync(pnpmPackage) ? JSON.parse(readFileSync(pnpmPackage, 'utf8')).version : null;
+  const installed = existsSync(pnpmPackage)
+    ? JSON.parse(readFileSync(pnpmPackage, 'utf8')).version
+    : null;
   if (installed !== PNPM_VERSION) {
     say(`installing pnpm ${PNPM_VERSION} into .cache/tools`);
     await runOrFail(
       'npm',
-      ['install', '--prefix', TOOLS, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `pnpm@${PNPM_VERSION}`],
+      [
+        'install',
+        '--prefix',
+        TOOLS,
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        `pnpm@${PNPM_VERSION}`,
+      ],
       { quiet: true, what: 'installing pnpm' },
     );
   }

@@ -60,7 +60,11 @@ export default defineConfig({
     {
       command: 'tsx e2e/serve-on-postgres.ts',
       url: `http://127.0.0.1:${POSTGRES_PORT}/api/health`,
-      env: { HOST: '127.0.0.1', PORT: String(POSTGRES_PORT), CUSTODY_E2E_POSTGRES_URL: postgresUrl },
+      env: {
+        HOST: '127.0.0.1',
+        PORT: String(POSTGRES_PORT),
+        CUSTODY_E2E_POSTGRES_URL: postgresUrl,
+      },
       timeout: 120_000,
       reuseExistingServer: false,
       stdout: 'pipe',

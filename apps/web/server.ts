@@ -33,7 +33,9 @@ server.listen(env.PORT, env.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const where =
-    info.engine === 'pglite' ? `PGlite (PostgreSQL ${info.serverVersion}) in ${dataDir}` : `PostgreSQL ${info.serverVersion}`;
+    info.engine === 'pglite'
+      ? `PGlite (PostgreSQL ${info.serverVersion}) in ${dataDir}`
+      : `PostgreSQL ${info.serverVersion}`;
   console.log(
     [
       '',

@@ -45,5 +45,9 @@ export function runCli(argv: readonly string[]): CliResult {
   if (parsed.values.help || command === 'help') {
     return { exitCode: 0, stdout: USAGE, stderr: '' };
   }
-  return { exitCode: 2, stdout: '', stderr: `custody-agent: unknown command "${command}"\n\n${USAGE}` };
+  return {
+    exitCode: 2,
+    stdout: '',
+    stderr: `custody-agent: unknown command "${command}"\n\n${USAGE}`,
+  };
 }

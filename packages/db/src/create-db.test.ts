@@ -62,7 +62,9 @@ describe(`database on ${engine}`, () => {
   it('keeps exactly one camera row per serial', async () => {
     const handle = await freshDatabase();
     const { site } = await seedSite(handle);
-    await handle.db.insert(cameras).values({ serial: 'ACCC8E012345', siteId: site.id, model: 'M1065-LW' });
+    await handle.db
+      .insert(cameras)
+      .values({ serial: 'ACCC8E012345', siteId: site.id, model: 'M1065-LW' });
     const duplicate = handle.db
       .insert(cameras)
       .values({ serial: 'ACCC8E012345', siteId: site.id, model: 'P3245-LVE' });

@@ -17,6 +17,10 @@ export async function readHealth(): Promise<Health> {
     return { ok, database, uptimeSeconds };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, database: { engine: runtime.database.engine, error: message }, uptimeSeconds };
+    return {
+      ok: false,
+      database: { engine: runtime.database.engine, error: message },
+      uptimeSeconds,
+    };
   }
 }

@@ -63,7 +63,10 @@ export const memberships = pgTable(
     role: memberRole('role').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.orgId, t.role] }), index('memberships_org_idx').on(t.orgId)],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.orgId, t.role] }),
+    index('memberships_org_idx').on(t.orgId),
+  ],
 );
 
 export const sites = pgTable(
@@ -126,7 +129,10 @@ export const agents = pgTable(
     revokedAt: ts('revoked_at'),
     createdAt: createdAt(),
   },
-  (t) => [index('agents_site_idx').on(t.siteId), uniqueIndex('agents_public_key_key').on(t.publicKey)],
+  (t) => [
+    index('agents_site_idx').on(t.siteId),
+    uniqueIndex('agents_public_key_key').on(t.publicKey),
+  ],
 );
 
 export const cameras = pgTable(

@@ -52,7 +52,9 @@ async function buildPostgresTemplate(url: string): Promise<string> {
  * A fresh, fully migrated database for one test. `close()` disposes of it
  * (on PostgreSQL the database is dropped).
  */
-export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<DatabaseHandle> {
+export async function createTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<DatabaseHandle> {
   const { url } = options;
   if (!url) {
     pgliteTemplate ??= buildPgliteTemplate();
