@@ -6,8 +6,9 @@ import { createDb } from './create-db.ts';
 import { organisations } from './schema/index.ts';
 
 describe('PGlite data directory', () => {
-  it('keeps data across a restart and migrates idempotently', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'custody-db-'));
+  it('creates a missing data directory, keeps data across a restart and migrates idempotently', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'custody-db-'));
+    const dataDir = join(root, 'not', 'yet', 'there');
     try {
       const first = await createDb({ dataDir });
       await first.migrate();
@@ -21,7 +22,7 @@ describe('PGlite data directory', () => {
       expect(rows.map((row) => row.name)).toEqual(['Persisted']);
       expect(info.migrationsApplied).toBe(info.migrationsKnown);
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
