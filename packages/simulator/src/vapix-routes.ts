@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  diskList,
+  legacyMaintenance,
+  paramCgi,
+  pwdgrpCgi,
+  recordingList,
+  snapshot,
+  upnpDescription,
+  usergroupCgi,
+} from './cgi-endpoints.ts';
+import { errorPage } from './error-pages.ts';
+import { notFound, writeResponse, type RequestContext, type SimResponse } from './http-exchange.ts';
+import {
+  apiDiscovery,
+  basicDeviceInfo,
+  firmwareManagement,
+  networkSettings,
+  systemReady,
+  timeService,
+  type AddressMover,
+} from './json-apis.ts';
+import type { SimulatedCamera } from './simulated-camera.ts';
+
+/** A response, plus what the device does once it has been sent (reboot, reset, re-address). */
+export interface HandlerResult extends SimResponse {
+  after?: () => void;
+}
+
+type Handler = (context: RequestContext) => HandlerResult | Promise<HandlerResult>;
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function routes(moveCamera: AddressMover): ReadonlyMap<string, Handler> {
+  return new Map<string, Handler>([
+    ['/axis-cgi/systemready.cgi', systemReady],
+    ['/axis-cgi/basicdeviceinfo.cgi', basicDeviceInfo],
+    ['/axis-cgi/apidiscovery.cgi', apiDiscovery],
+    ['/axis-cgi/param.cgi', paramCgi],
+    ['/axis-cgi/pwdgrp.cgi', pwdgrpCgi],
+    ['/axis-cgi/usergroup.cgi', usergroupCgi],
+    ['/axis-cgi/firmwaremanagement.cgi', firmwareManagement],
+    ['/axis-cgi/factorydefault.cgi', legacyMaintenance('soft')],
+    ['/axis-cgi/hardfactorydefault.cgi', legacyMaintenance('hard')],
+    ['/axis-cgi/restart.cgi', legacyMaintenance('restart')],
+    ['/axis-cgi/jpg/image.cgi', snapshot],
+    ['/axis-cgi/network_settings.cgi', (context) => networkSettings(context, moveCamera)],
+    ['/axis-cgi/time.cgi', timeService],
+    ['/axis-cgi/disks/list.cgi', diskList],
+    ['/axis-cgi/record/list.cgi', recordingList],
+  ]);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Serves every camera's VAPIX HTTP(S) and UPnP description requests. */
+export function createVapixHandler(moveCamera: AddressMover) {
+  const table = routes(moveCamera);
+  return async function handleVapixRequest(
+    camera: SimulatedCamera,
+    kind: 'http' | 'https' | 'upnp',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    camera.stats.requests += 1;
+    const body = await readBody(req);
+    if (camera.shouldDrop()) {
+      camera.stats.dropped += 1;
+      req.socket.destroy();
+      return;
+    }
+    const delay = camera.responseDelayMs();
+    if (delay > 0) await sleep(delay);
+    if (res.destroyed) return;
+    const target = req.url ?? '/';
+    const url = new URL(target, 'http://camera.invalid');
+    const context: RequestContext = {
+      camera,
+      req,
+      secure: kind === 'https',
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      target,
+      query: url.searchParams,
+      body: body ?? Buffer.alloc(0),
+      source: req.socket.remoteAddress ?? 'unknown',
+    };
+    const reply = (result: HandlerResult) => {
+      writeResponse(res, camera, result);
+      if (result.after) {
+        const after = result.after;
+        res.once('finish', () => setImmediate(after));
+      }
+    };
+    if (body === undefined) {
+      reply({ status: 413, headers: { Connection: 'close' }, body: '' });
+      return;
+    }
+    if (camera.isBlocked(context.source)) {
+      camera.stats.blocked += 1;
+      reply(errorPage(camera.profile, 403, context.path));
+      return;
+    }
+    if (kind === 'upnp') {
+      reply(upnpDescription(context));
+      return;
+    }
+    const handler = table.get(context.path);
+    if (!handler) {
+      reply(notFound(context));
+      return;
+    }
+    if (!camera.isReady && context.path !== '/axis-cgi/systemready.cgi') {
+      reply(errorPage(camera.profile, 503, context.path));
+      return;
+    }
+    reply(await handler(context));
+  };
+}

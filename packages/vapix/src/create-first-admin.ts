@@ -1,0 +1,88 @@
+import { getAllUnrestrictedProperties } from './apis/basic-device-info.ts';
+import { addUser } from './apis/pwdgrp.ts';
+import { systemReady } from './apis/system-ready.ts';
+import type { Credentials } from './types.ts';
+import type { VapixClient } from './vapix-client.ts';
+import { VapixCgiError, VapixPreconditionError } from './vapix-error.ts';
+
+export interface CreateFirstAdminOptions {
+  signal?: AbortSignal;
+  /** Refuse unless the anonymous properties report this serial (reference §4.3 safety checks). */
+  expectedSerial?: string;
+}
+
+export interface FirstAdminResult {
+  username: string;
+  /**
+   * True when firmware before 11.5 insisted on `root` first: `root` was created with the same
+   * password and the requested user added through it.
+   */
+  createdRoot: boolean;
+}
+
+const ADMIN_ROLES = ['admin', 'operator', 'viewer', 'ptz'] as const;
+
+async function assertNeedsSetup(
+  client: VapixClient,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const ready = await client.send(systemReady(), { credentials: null, signal });
+  if (ready.needSetup !== true) {
+    throw new VapixPreconditionError(
+      'the device is not in factory-default state (needsetup is not "yes")',
+      {
+        method: 'POST',
+        path: '/axis-cgi/systemready.cgi',
+      },
+    );
+  }
+}
+
+/**
+ * Creates the first administrator on a factory-defaulted device, anonymously as only that
+ * state allows (reference §4.3): `grp=root`, `sgrp=admin:operator:viewer:ptz`. `needsetup` is
+ * re-read right before every anonymous write. Firmware that answers "not a valid initial
+ * admin user" gets `root` first, then the requested user added while authenticated as root.
+ */
+export async function createFirstAdmin(
+  client: VapixClient,
+  admin: Credentials,
+  options: CreateFirstAdminOptions = {},
+): Promise<FirstAdminResult> {
+  const { signal } = options;
+  if (options.expectedSerial !== undefined) {
+    const { properties } = await client.send(getAllUnrestrictedProperties(), {
+      credentials: null,
+      signal,
+    });
+    if (properties.SerialNumber?.toUpperCase() !== options.expectedSerial.toUpperCase()) {
+      throw new VapixPreconditionError('the device does not report the expected serial number', {
+        method: 'POST',
+        path: '/axis-cgi/basicdeviceinfo.cgi',
+      });
+    }
+  }
+
+  await assertNeedsSetup(client, signal);
+  const firstAdmin = (username: string) =>
+    addUser({ username, password: admin.password, group: 'root', roles: ADMIN_ROLES });
+  try {
+    await client.send(firstAdmin(admin.username), { credentials: null, signal });
+    return { username: admin.username, createdRoot: admin.username === 'root' };
+  } catch (error) {
+    const rootRequired =
+      error instanceof VapixCgiError && /not a valid initial admin user/i.test(error.cgiMessage);
+    if (!rootRequired || admin.username === 'root') throw error;
+  }
+
+  await assertNeedsSetup(client, signal);
+  await client.send(firstAdmin('root'), { credentials: null, signal });
+  await client.send(
+    addUser({ username: admin.username, password: admin.password, roles: ADMIN_ROLES }),
+    {
+      credentials: { username: 'root', password: admin.password },
+      signal,
+    },
+  );
+  return { username: admin.username, createdRoot: true };
+}
