@@ -12,6 +12,7 @@ const projects: TestProjectConfiguration[] = [
   'packages/db',
   'apps/agent',
   'apps/web',
+  'tests',
 ];
 
 if (postgresUrl) {

@@ -9,6 +9,8 @@ export interface ProbeSweepOptions {
   concurrency: number;
   /** One firmware profile for every camera; a round-robin mix of all profiles otherwise. */
   firmware?: string | undefined;
+  /** Writes a V8 CPU profile of the simulator host into this directory. */
+  simulatorProfileDir?: string | undefined;
 }
 
 export interface ProbeSweepFigures {
@@ -21,6 +23,9 @@ export interface ProbeSweepFigures {
   /** cameras × requests per probe × latency / concurrency: no client can beat it. */
   physicalLimitMs: number;
   ratio: number;
+  /** CPU time (user + system) spent during the sweep, by side. */
+  clientCpuMs: number;
+  simulatorCpuMs: number;
   accessStates: Record<string, number>;
   simulatorRssMiB: number;
   simulatorRssPerCameraKiB: number;
@@ -60,7 +65,14 @@ function next<T>(child: ChildProcess, type: string): Promise<T> {
 export async function runProbeSweep(options: ProbeSweepOptions): Promise<ProbeSweepFigures> {
   const password = randomBytes(12).toString('base64url');
   const child = fork(fileURLToPath(new URL('./sim-host.ts', import.meta.url)), {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(options.simulatorProfileDir === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${options.simulatorProfileDir}`]),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
@@ -73,10 +85,11 @@ export async function runProbeSweep(options: ProbeSweepOptions): Promise<ProbeSw
       firmware: options.firmware,
     });
     const ready = await next<Ready>(child, 'ready');
-    const { requests: requestsBefore } = await statsOf(child);
+    const { requests: requestsBefore, cpuMicros: simulatorCpuBefore } = await statsOf(child);
 
     const results: ProbeResult[] = [];
     let index = 0;
+    const clientCpuBefore = process.cpuUsage();
     const started = performance.now();
     const worker = async () => {
       while (index < ready.cameras.length) {
@@ -88,8 +101,9 @@ export async function runProbeSweep(options: ProbeSweepOptions): Promise<ProbeSw
     };
     await Promise.all(Array.from({ length: options.concurrency }, worker));
     const wallMs = performance.now() - started;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
 
-    const { requests: requestsAfter } = await statsOf(child);
+    const { requests: requestsAfter, cpuMicros: simulatorCpuAfter } = await statsOf(child);
     const requestsPerProbe = (requestsAfter - requestsBefore) / ready.cameras.length;
     const physicalLimitMs =
       (ready.cameras.length * requestsPerProbe * options.latencyMs) / options.concurrency;
@@ -106,6 +120,8 @@ export async function runProbeSweep(options: ProbeSweepOptions): Promise<ProbeSw
       requestsPerProbe,
       physicalLimitMs,
       ratio: wallMs / physicalLimitMs,
+      clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+      simulatorCpuMs: (simulatorCpuAfter - simulatorCpuBefore) / 1000,
       accessStates,
       simulatorRssMiB: ready.memory.rss / 2 ** 20,
       simulatorRssPerCameraKiB: cameraBytes / ready.cameras.length / 1024,
@@ -119,8 +135,8 @@ export async function runProbeSweep(options: ProbeSweepOptions): Promise<ProbeSw
   }
 }
 
-async function statsOf(child: ChildProcess): Promise<{ requests: number }> {
-  const reply = next<{ requests: number }>(child, 'stats');
+async function statsOf(child: ChildProcess): Promise<{ requests: number; cpuMicros: number }> {
+  const reply = next<{ requests: number; cpuMicros: number }>(child, 'stats');
   child.send({ type: 'stats' });
   return reply;
 }
@@ -129,6 +145,9 @@ export function formatFigures(figures: ProbeSweepFigures): string {
   const states = Object.entries(figures.accessStates)
     .map(([state, count]) => `${state} ${count}`)
     .join(', ');
+  const requests = figures.cameras * figures.requestsPerProbe;
+  const cpuPerRequest = (cpuMs: number) =>
+    `${(cpuMs / 1000).toFixed(2)} s (${((cpuMs * 1000) / requests).toFixed(0)} µs)`;
   return [
     `probe sweep: ${figures.cameras} simulated cameras, ${figures.latencyMs} ms latency per request, ${figures.concurrency} probes in parallel`,
     `  wall time          ${(figures.wallMs / 1000).toFixed(2)} s`,
@@ -136,6 +155,7 @@ export function formatFigures(figures: ProbeSweepFigures): string {
     `  requests/probe     ${figures.requestsPerProbe.toFixed(2)}`,
     `  physical limit     ${(figures.physicalLimitMs / 1000).toFixed(2)} s (cameras x requests/probe x latency / concurrency)`,
     `  ratio to limit     ${figures.ratio.toFixed(2)} (target <= 1.3)`,
+    `  CPU per request    client ${cpuPerRequest(figures.clientCpuMs)}, simulator ${cpuPerRequest(figures.simulatorCpuMs)}`,
     `  outcomes           ${states}`,
     `  simulator memory   ${figures.simulatorRssMiB.toFixed(0)} MiB RSS, ${figures.simulatorRssPerCameraKiB.toFixed(1)} KiB per camera`,
   ].join('\n');
@@ -149,6 +169,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         latency: { type: 'string', default: '20' },
         concurrency: { type: 'string', default: '100' },
         firmware: { type: 'string' },
+        'simulator-cpu-prof-dir': { type: 'string' },
       },
     }),
   );
@@ -157,6 +178,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     latencyMs: Number(values.latency),
     concurrency: Number(values.concurrency),
     firmware: values.firmware,
+    simulatorProfileDir: values['simulator-cpu-prof-dir'],
   });
   console.log(formatFigures(figures));
 }

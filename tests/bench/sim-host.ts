@@ -4,7 +4,7 @@ import { createSimulator, FIRMWARE_IDS } from '@custody/simulator';
  * Hosts a simulated site in its own process so that the sweep's client and the cameras do not
  * share an event loop, and the simulator's memory can be read on its own.
  * Protocol over IPC: receives `{ type: 'start', count, latencyMs, password, firmware? }`, answers
- * `{ type: 'ready', cameras, memory }`; `{ type: 'stats' }` → `{ type: 'stats', requests }`.
+ * `{ type: 'ready', cameras, memory }`; `{ type: 'stats' }` → `{ type: 'stats', requests, cpuMicros }`.
  */
 interface StartMessage {
   type: 'start';
@@ -53,7 +53,13 @@ async function handle(message: Message): Promise<void> {
     });
   } else if (message.type === 'stats') {
     const requests = simulator.cameras.reduce((sum, camera) => sum + camera.stats.requests, 0);
-    send({ type: 'stats', requests, rss: process.memoryUsage().rss });
+    const cpu = process.cpuUsage();
+    send({
+      type: 'stats',
+      requests,
+      cpuMicros: cpu.user + cpu.system,
+      rss: process.memoryUsage().rss,
+    });
   } else {
     await simulator.close();
     process.exit(0);

@@ -54,10 +54,12 @@ export function sightingFromService(service: Service): Sighting | undefined {
 /** Browses the AXIS service types for `timeoutMs` and returns what answered. */
 export async function browseMdns(options: MdnsBrowseOptions): Promise<Sighting[]> {
   const errors: unknown[] = [];
+  // multicast-dns binds to `interface` when given, and a socket bound to a unicast address never
+  // sees multicast on Linux: bind the wildcard and join the group on that interface only.
   const bonjour = new Bonjour(
     options.interfaceAddress === undefined
       ? {}
-      : ({ interface: options.interfaceAddress } as object),
+      : ({ interface: options.interfaceAddress, bind: '0.0.0.0' } as object),
     (error: unknown) => errors.push(error),
   );
   const sightings: Sighting[] = [];
