@@ -180,7 +180,6 @@ export function writeResponse(
   response: SimResponse,
 ): void {
   const body = response.body ?? '';
-  const buffer = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.statusCode = response.status;
   res.setHeader('Date', new Date(camera.clockNow()).toUTCString());
   if (camera.profile.serverHeader) res.setHeader('Server', camera.profile.serverHeader);
@@ -188,6 +187,7 @@ export function writeResponse(
     for (const [name, value] of Object.entries(HARDENING_HEADERS)) res.setHeader(name, value);
   }
   for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
-  res.setHeader('Content-Length', buffer.length);
-  res.end(buffer);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  // A string body goes out in one write with the header block; a Buffer takes a second chunk.
+  res.end(body);
 }

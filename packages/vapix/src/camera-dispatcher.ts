@@ -1,6 +1,7 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
 
-import { Agent, buildConnector } from 'undici';
+import { buildConnector, Client, type Dispatcher } from 'undici';
 
 import type { CertificateInfo, TlsPolicy } from './types.ts';
 import { VapixCertificateError } from './vapix-error.ts';
@@ -19,6 +20,8 @@ export interface CertificateState {
 }
 
 export interface CameraDispatcherOptions {
+  /** The one origin (scheme, host, port) every request goes to. */
+  origin: string;
   tls: TlsPolicy;
   connectTimeoutMs: number;
   /** Connections per origin; the per-camera limiter is the real bound, this only matches it. */
@@ -26,14 +29,67 @@ export interface CameraDispatcherOptions {
   onCertificate?: (info: CertificateInfo) => void;
 }
 
+/** The part of an undici Dispatcher the VAPIX client uses; MockAgent and Agent satisfy it. */
+export interface CameraTransport {
+  request(options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
+  close(): Promise<void>;
+}
+
 /**
- * An undici Agent whose TLS handshakes follow the camera's policy. In `pin` mode the chain is
+ * Up to `limit` keep-alive connections to one origin. A request goes to a connection with
+ * nothing in flight before a new one is opened: undici's Pool marks a connection usable again
+ * only once its `drain` event has run, which comes after a caller awaiting the previous
+ * response sends its next request, so a strictly sequential client would alternate between
+ * two sockets, paying a TCP (and TLS) setup on each, on the camera as much as here.
+ */
+class CameraConnections implements CameraTransport {
+  private readonly clients: Client[] = [];
+
+  constructor(
+    private readonly origin: string,
+    private readonly options: Client.Options,
+    private readonly limit: number,
+  ) {}
+
+  async request(options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    // One loop turn before reusing a connection lets a close the camera already sent (idle
+    // timeout, restart) be seen, so the request opens a fresh connection instead of failing.
+    if (this.clients.length > 0) await nextTurn();
+    return this.pick().request(options);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.close()));
+  }
+
+  private pick(): Client {
+    let leastBusy: Client | undefined;
+    let leastSize = Infinity;
+    for (const client of this.clients) {
+      const { size } = client.stats;
+      if (size === 0) return client;
+      if (size < leastSize) {
+        leastBusy = client;
+        leastSize = size;
+      }
+    }
+    if (leastBusy === undefined || this.clients.length < this.limit) {
+      const client = new Client(this.origin, this.options);
+      this.clients.push(client);
+      return client;
+    }
+    return leastBusy;
+  }
+}
+
+/**
+ * Connections to one camera whose TLS handshakes follow the camera's policy. In `pin` mode the chain is
  * not verified (camera certificates are self-signed on ≤11.x, reference §7.6) but the leaf's
  * SHA-256 fingerprint must match the pin, learned on first use when none is configured. TLS
  * session reuse is off so every connection shows its certificate and gets checked.
  */
 export function createCameraDispatcher(options: CameraDispatcherOptions): {
-  dispatcher: Agent;
+  dispatcher: CameraTransport;
   certificates: CertificateState;
 } {
   const { tls } = options;
@@ -98,7 +154,11 @@ export function createCameraDispatcher(options: CameraDispatcherOptions): {
   };
 
   return {
-    dispatcher: new Agent({ connect, connections: options.connections }),
+    dispatcher: new CameraConnections(
+      options.origin,
+      { connect },
+      Math.max(1, options.connections),
+    ),
     certificates,
   };
 }

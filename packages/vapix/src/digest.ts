@@ -46,8 +46,20 @@ function quote(value: string): string {
   return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+const CNONCE_BYTES = 16;
+// One call into the system RNG per 256 cnonces rather than one per signed request.
+let entropy = Buffer.alloc(0);
+let entropyOffset = 0;
+
+/** 128 random bits as 32 hex digits; each value is drawn fresh and used once. */
 export function createCnonce(): string {
-  return randomBytes(16).toString('hex');
+  if (entropyOffset + CNONCE_BYTES > entropy.length) {
+    entropy = randomBytes(CNONCE_BYTES * 256);
+    entropyOffset = 0;
+  }
+  const cnonce = entropy.toString('hex', entropyOffset, entropyOffset + CNONCE_BYTES);
+  entropyOffset += CNONCE_BYTES;
+  return cnonce;
 }
 
 /**

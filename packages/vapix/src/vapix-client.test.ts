@@ -322,6 +322,31 @@ describe('transport', () => {
     expect(fake.maxInFlight).toBe(2);
   });
 
+  it('sends sequential calls over one keep-alive connection', async () => {
+    const fake = await camera();
+    let connections = 0;
+    fake.server.on('connection', () => {
+      connections += 1;
+    });
+    const vapix = client(fake);
+    await vapix.send(systemReady());
+    await vapix.send(getAllProperties());
+    await vapix.send(getApiList());
+    await vapix.send(listParams('root.Brand'));
+    expect(fake.requests.length).toBeGreaterThanOrEqual(4);
+    expect(connections).toBe(1);
+    await vapix.close();
+  });
+
+  it('opens a fresh connection when the device closed the idle one', async () => {
+    const fake = await camera();
+    const vapix = client(fake, { credentials: null });
+    await vapix.send(systemReady());
+    fake.server.closeAllConnections();
+    await expect(vapix.send(systemReady())).resolves.toMatchObject({ systemReady: true });
+    await vapix.close();
+  });
+
   it('aborts an in-flight call with VAPIX_ABORTED', async () => {
     const fake = await camera({ delayMs: 2_000 });
     const controller = new AbortController();

@@ -9,7 +9,11 @@ import {
   type AuthSessionCache,
 } from './auth-session-cache.ts';
 import { defaultAttemptBudget, type AttemptBudget, type AttemptTicket } from './attempt-budget.ts';
-import { createCameraDispatcher, type CertificateState } from './camera-dispatcher.ts';
+import {
+  createCameraDispatcher,
+  type CameraTransport,
+  type CertificateState,
+} from './camera-dispatcher.ts';
 import { cameraKeyOf } from './camera-key.ts';
 import { decodeText } from './decode-text.ts';
 import { basicAuthorization, createCnonce, DigestSession } from './digest.ts';
@@ -203,6 +207,32 @@ function parseResponse<T>(
   }
 }
 
+/**
+ * Collects a response body, refusing one above `limit` bytes. Listens for `data` rather than
+ * iterating with `for await`, which costs an async iterator and a promise per chunk.
+ */
+function readBody(
+  stream: Dispatcher.ResponseData['body'],
+  limit: number,
+  context: VapixErrorContext,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        stream.destroy();
+        reject(new VapixMalformedResponseError(`the response exceeds ${limit} bytes`, context));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.once('end', () => resolve(Buffer.concat(chunks, size)));
+    stream.once('error', reject);
+  });
+}
+
 function passwordTag(credentials: Credentials): string {
   return createHash('sha256')
     .update(`${credentials.username}\0${credentials.password}`)
@@ -226,13 +256,14 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
   const makeCnonce = options.cnonce ?? createCnonce;
   const maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
 
-  let dispatcher: Dispatcher;
-  let ownedDispatcher: Dispatcher | undefined;
+  let dispatcher: CameraTransport;
+  let ownedDispatcher: CameraTransport | undefined;
   let certificates: CertificateState | undefined;
   if (options.dispatcher !== undefined) {
     dispatcher = options.dispatcher;
   } else {
     const created = createCameraDispatcher({
+      origin,
       tls: options.tls ?? { mode: 'verify' },
       connectTimeoutMs: timeouts.probeMs,
       connections: limiter.maxConcurrent,
@@ -251,6 +282,19 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
   };
   const verified = new Set<string>();
   let latestRealm: string | undefined;
+  // The client holds its credentials anyway; remembering the last tag saves two SHA-256 per call.
+  let lastTag: { username: string; password: string; tag: string } | undefined;
+  const tagOf = (credentials: Credentials): string => {
+    if (
+      lastTag === undefined ||
+      lastTag.username !== credentials.username ||
+      lastTag.password !== credentials.password
+    ) {
+      const { username, password } = credentials;
+      lastTag = { username, password, tag: passwordTag(credentials) };
+    }
+    return lastTag.tag;
+  };
 
   const timeoutFor = (request: VapixRequest<unknown>): number => {
     switch (request.callClass) {
@@ -287,7 +331,7 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
     credentials: Credentials,
     context: VapixErrorContext,
   ): AttemptTicket | undefined => {
-    if (verified.has(passwordTag(credentials))) {
+    if (verified.has(tagOf(credentials))) {
       if (budget.failures(cameraKey) >= budget.maxFailures) throw exhausted(context);
       return undefined;
     }
@@ -350,26 +394,13 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
         body: body?.payload ?? null,
         signal: scope.signal,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        const buffer = chunk as Buffer;
-        size += buffer.byteLength;
-        if (size > maxResponseBytes) {
-          response.body.destroy();
-          throw new VapixMalformedResponseError(
-            `the response exceeds ${maxResponseBytes} bytes`,
-            context,
-          );
-        }
-        chunks.push(buffer);
-      }
+      const received = await readBody(response.body, maxResponseBytes, context);
       const contentType = response.headers['content-type'];
       return {
         status: response.statusCode,
         headers: response.headers,
         contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-        body: Buffer.concat(chunks),
+        body: received,
       };
     } catch (error) {
       throw toTransportError(error, scope, context);
@@ -431,7 +462,7 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
               continue;
             }
             sessions.delete(credentials.username);
-            verified.delete(passwordTag(credentials));
+            verified.delete(tagOf(credentials));
             if (ticket !== undefined) ticket.fail();
             else budget.recordFailure(cameraKey);
             ticket = undefined;
@@ -480,7 +511,7 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
           }
           throw new VapixHttpError(403, 'the device refused the call (HTTP 403)', context);
         }
-        if (sentCredentials && credentials !== null) verified.add(passwordTag(credentials));
+        if (sentCredentials && credentials !== null) verified.add(tagOf(credentials));
         if (response.status === 404) {
           throw new VapixUnsupportedError(
             'the device does not provide this API (HTTP 404)',

@@ -16,6 +16,9 @@ const ApiEntrySchema = z.object({
 
 export type ApiListEntry = z.infer<typeof ApiEntrySchema>;
 
+// Built once: zod compiles an object schema's parser on its first use.
+const ApiListSchema = z.object({ apiList: z.array(ApiEntrySchema) });
+
 export interface ApiList {
   apiVersion: string | undefined;
   apis: ApiListEntry[];
@@ -27,7 +30,7 @@ export function getApiList(): VapixRequest<ApiList> {
     path: API_DISCOVERY_PATH,
     method: 'getApiList',
     apiVersion: '1.0',
-    data: z.object({ apiList: z.array(ApiEntrySchema) }),
+    data: ApiListSchema,
     map: ({ apiVersion, data }) => ({ apiVersion, apis: data.apiList }),
   });
 }
