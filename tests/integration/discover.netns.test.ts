@@ -1,4 +1,9 @@
-import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  execFile,
+  execFileSync,
+  spawn,
+  type ChildProcessWithoutNullStreams,
+} from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -55,7 +60,20 @@ beforeAll(async () => {
       `discovery tests need network namespaces: \`ip netns add\` failed (${detail}); run them as root on Linux with iproute2`,
     );
   }
-  ip('link', 'add', siteLink, 'netns', site, 'type', 'veth', 'peer', 'name', agentLink, 'netns', agent);
+  ip(
+    'link',
+    'add',
+    siteLink,
+    'netns',
+    site,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    agentLink,
+    'netns',
+    agent,
+  );
   for (const [namespace, link, address] of [
     [site, siteLink, siteAddress],
     [agent, agentLink, agentAddress],
@@ -75,7 +93,16 @@ beforeAll(async () => {
   };
   siteProcess = spawn(
     'ip',
-    ['netns', 'exec', site, process.execPath, '--import', 'tsx', 'integration/support/netns-site.ts', JSON.stringify(config)],
+    [
+      'netns',
+      'exec',
+      site,
+      process.execPath,
+      '--import',
+      'tsx',
+      'integration/support/netns-site.ts',
+      JSON.stringify(config),
+    ],
     { cwd: fileURLToPath(new URL('..', import.meta.url)) },
   );
   let stderr = '';
@@ -86,7 +113,9 @@ beforeAll(async () => {
       buffer += chunk.toString();
       if (buffer.includes('\n')) resolve(buffer.slice(0, buffer.indexOf('\n')));
     });
-    siteProcess?.once('exit', (code) => reject(new Error(`the simulated site exited (${code}): ${stderr}`)));
+    siteProcess?.once('exit', (code) =>
+      reject(new Error(`the simulated site exited (${code}): ${stderr}`)),
+    );
   });
   cameras = (JSON.parse(ready) as { cameras: typeof cameras }).cameras;
 }, 30_000);
@@ -111,7 +140,18 @@ afterAll(async () => {
 async function discover(...args: string[]): Promise<DiscoveredCamera[]> {
   const { stdout } = await promisify(execFile)(
     'ip',
-    ['netns', 'exec', agent, process.execPath, '--import', 'tsx', 'apps/agent/src/cli.ts', 'discover', ...args, '--json'],
+    [
+      'netns',
+      'exec',
+      agent,
+      process.execPath,
+      '--import',
+      'tsx',
+      'apps/agent/src/cli.ts',
+      'discover',
+      ...args,
+      '--json',
+    ],
     { cwd: root },
   );
   return JSON.parse(stdout) as DiscoveredCamera[];
@@ -124,12 +164,16 @@ describe('custody-agent discover on an isolated link', () => {
     const announced = found.find((camera) => camera.serial === UPNP_ON);
     expect(announced).toMatchObject({ model: 'P3245-LVE', sources: ['ssdp'] });
     const port = Number(new URL(cameras.find((camera) => camera.serial === UPNP_ON)!.url).port);
-    expect(announced?.addresses).toContainEqual(expect.objectContaining({ host: siteAddress, port }));
+    expect(announced?.addresses).toContainEqual(
+      expect.objectContaining({ host: siteAddress, port }),
+    );
   });
 
   it('finds every camera with Bonjour on by its mDNS macaddress record', async () => {
     const found = await discover('--mdns', '--timeout', '3', '--interface', agentAddress);
-    expect(found.map((camera) => camera.serial)).toEqual(expect.arrayContaining([UPNP_ON, UPNP_OFF]));
+    expect(found.map((camera) => camera.serial)).toEqual(
+      expect.arrayContaining([UPNP_ON, UPNP_OFF]),
+    );
     for (const camera of found) expect(camera.sources).toEqual(['mdns']);
   });
 

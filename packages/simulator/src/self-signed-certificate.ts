@@ -75,7 +75,8 @@ export function createSelfSignedCertificate(options: {
   const notBefore = new Date(now.getTime() - 24 * 60 * 60 * 1000);
   const notAfter = new Date(now.getTime() + (options.validDays ?? 3650) * 24 * 60 * 60 * 1000);
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // DER integers are minimal and this one positive: the first byte is never 0x00 nor ≥ 0x80.
+  serial[0] = 0x40 | ((serial[0] ?? 0) & 0x3f);
   const name = commonName(options.commonName);
   const toBeSigned = sequence(
     tlv(0xa0, positiveInteger(Buffer.from([2]))),

@@ -186,6 +186,65 @@ describe('probe (reference §3.1 unauthenticated probe pattern, §4.3)', () => {
     expect(credentialed(camera)).toHaveLength(0);
   });
 
+  it('reads the serial of a 5.x camera from the realm of an anonymous param.cgi list', async () => {
+    const camera = await legacyCamera({
+      anonymousPaths: ['/axis-cgi/systemready.cgi', '/axis-cgi/basicdeviceinfo.cgi'],
+    });
+    const budget = createAttemptBudget();
+    const result = await probe(camera.url, null, options(budget));
+    expect(result).toMatchObject({
+      accessState: 'login-failed',
+      identity: null,
+      realmSerial: '00408CFB6888',
+      error: { code: 'VAPIX_AUTH_REQUIRED' },
+    });
+    expect(camera.requests.map((request) => request.path)).toEqual([
+      '/axis-cgi/systemready.cgi',
+      '/axis-cgi/basicdeviceinfo.cgi',
+      '/axis-cgi/param.cgi',
+    ]);
+    expect(credentialed(camera)).toHaveLength(0);
+    expect(budget.failures(new URL(camera.url).host)).toBe(0);
+  });
+
+  it('reads the identity from an anonymous param.cgi list a 5.x camera answers without credentials', async () => {
+    const camera = await legacyCamera({
+      anonymousPaths: [
+        '/axis-cgi/systemready.cgi',
+        '/axis-cgi/basicdeviceinfo.cgi',
+        '/axis-cgi/param.cgi',
+      ],
+    });
+    const result = await probe(camera.url, null, options());
+    expect(result.accessState).toBe('login-failed');
+    expect(result.identity).toMatchObject({ serial: '00408CFB6888', model: 'P5512' });
+  });
+
+  it('reports locked-out when the anonymous systemready answers 403, sending no credentials', async () => {
+    const camera = await modernCamera();
+    camera.setBlocked(true);
+    const budget = createAttemptBudget();
+    const result = await probe(
+      camera.url,
+      { username: 'root', password: PASSWORD },
+      options(budget),
+    );
+    expect(result).toMatchObject({
+      accessState: 'locked-out',
+      identity: null,
+      error: { code: 'VAPIX_LOCKED_OUT' },
+    });
+    expect(camera.requests).toHaveLength(1);
+    expect(budget.lockedOutFor(new URL(camera.url).host)).toBeGreaterThan(0);
+    const again = await probe(
+      camera.url,
+      { username: 'root', password: PASSWORD },
+      options(budget),
+    );
+    expect(again.accessState).toBe('locked-out');
+    expect(camera.requests).toHaveLength(1);
+  });
+
   it('does not try credentials once the budget is spent', async () => {
     const camera = await modernCamera();
     const budget = createAttemptBudget({ maxFailures: 1 });

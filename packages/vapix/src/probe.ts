@@ -80,6 +80,53 @@ async function tryAnonymous<T>(
   }
 }
 
+/**
+ * systemready needs no authentication (reference §4.3), so a 403 to the anonymous call cannot
+ * mean "not privileged": it is taken for the brute-force block, which §2 infers to be a 403 per
+ * source address, possibly caused by someone else on this host. Remembered in the budget so
+ * nothing is sent while it lasts.
+ */
+function blockedOutcome(client: VapixClient, error: VapixHttpError): Outcome {
+  client.budget.recordLockout(client.cameraKey);
+  return {
+    accessState: 'locked-out',
+    error: new VapixLockedOutError(
+      'the device refused an anonymous call (HTTP 403): it is blocking this address',
+      {
+        method: error.method,
+        path: error.path,
+        cause: error,
+        retryAfterMs: client.budget.blockPeriodMs,
+      },
+    ),
+  };
+}
+
+/**
+ * The `AXIS_<serial>` realm of a protected call, asked anonymously: no credentials are sent and
+ * no attempt is spent. basicdeviceinfo where it exists, else param.cgi (5.x, reference §3.1,
+ * §7.1). A device that answers it anonymously gives its identity outright.
+ */
+async function anonymousIdentity(
+  client: VapixClient,
+  hasBasicDeviceInfo: boolean,
+  signal: AbortSignal | undefined,
+): Promise<{ identity: DeviceIdentity | null } | { outcome: Outcome }> {
+  if (hasBasicDeviceInfo) {
+    const full = await tryAnonymous(() =>
+      client.send(getAllProperties(), { credentials: null, signal }),
+    );
+    if ('outcome' in full) return full;
+    if ('value' in full) return { identity: identityFromProperties(full.value.properties) };
+    if (!(full.error instanceof VapixUnsupportedError)) return { identity: null };
+  }
+  const list = await tryAnonymous(() =>
+    client.send(listParams(['root.Brand', 'root.Properties']), { credentials: null, signal }),
+  );
+  if ('outcome' in list) return list;
+  return { identity: 'value' in list ? identityFromParams(list.value) : null };
+}
+
 async function authenticatedIdentity(
   client: VapixClient,
   hasBasicDeviceInfo: boolean,
@@ -102,7 +149,8 @@ async function authenticatedIdentity(
  * Read-only triage of one device (reference §3.1 "Unauthenticated probe pattern", §4.3):
  * anonymous systemready (`needsetup` decides needs-setup, not 401 vs 200), anonymous
  * unrestricted properties, then at most one credentialed attempt, falling back to param.cgi on
- * firmware without basicdeviceinfo. Every expected outcome is returned as a value.
+ * firmware without basicdeviceinfo. Without credentials, one anonymous protected call learns the
+ * serial from the realm when nothing else gave it. Every expected outcome is returned as a value.
  */
 export async function probe(
   url: string | URL,
@@ -134,6 +182,10 @@ export async function probe(
       client.send(systemReady(), { credentials: null, signal }),
     );
     if ('outcome' in ready) return finish(ready.outcome.accessState, ready.outcome.error);
+    if ('error' in ready && ready.error instanceof VapixHttpError && ready.error.status === 403) {
+      const blocked = blockedOutcome(client, ready.error);
+      return finish(blocked.accessState, blocked.error);
+    }
     let readiness: SystemReady | undefined;
     if ('value' in ready) {
       readiness = ready.value;
@@ -159,13 +211,11 @@ export async function probe(
     if (readiness?.needSetup === true) return finish('needs-setup');
     if (credentials === undefined || credentials === null) {
       if (identity === null && client.lastRealm() === undefined) {
-        // Reference §3.1: an anonymous getAllProperties is answered 401 with the
-        // `AXIS_<serial>` realm, which identifies firmware without the unrestricted method.
-        const full = await tryAnonymous(() =>
-          client.send(getAllProperties(), { credentials: null, signal }),
-        );
-        if ('outcome' in full) return finish(full.outcome.accessState, full.outcome.error);
-        if ('value' in full) identity = identityFromProperties(full.value.properties);
+        // Reference §3.1: a protected call answers 401 with the `AXIS_<serial>` realm, which
+        // identifies firmware without the unrestricted method (9.80) or any JSON API (5.x).
+        const found = await anonymousIdentity(client, hasBasicDeviceInfo, signal);
+        if ('outcome' in found) return finish(found.outcome.accessState, found.outcome.error);
+        identity = found.identity;
       }
       return finish(
         'login-failed',

@@ -419,6 +419,10 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
     let authorization: string | undefined;
     let session: AuthSession | undefined;
     let staleRetried = false;
+    // A nonce cached from an earlier call dies with a reboot or factory default, and the device
+    // answers it with a plain 401 (no stale=true). That says nothing about the password yet, so
+    // the fresh challenge gets one attempt before anything counts as a rejection.
+    let signedWithCachedNonce = false;
 
     try {
       if (credentials !== null && request.anonymous !== true) {
@@ -427,6 +431,7 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
         if (budget.failures(cameraKey) >= budget.maxFailures) throw exhausted(context);
         session = sessions.get(credentials.username);
         if (session !== undefined) {
+          signedWithCachedNonce = session.kind === 'digest';
           ticket = admitCredentials(credentials, context);
           authorization =
             session.kind === 'digest'
@@ -459,6 +464,20 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
               session = { kind: 'digest', digest: renewed };
               sessions.set(credentials.username, session);
               authorization = renewed.authorize(request.method, target, credentials);
+              continue;
+            }
+            if (signedWithCachedNonce && digest !== undefined) {
+              signedWithCachedNonce = false;
+              ticket?.release();
+              ticket = admitCredentials(credentials, context);
+              authorization = authorizationFromChallenges(
+                challenges,
+                credentials,
+                request.method,
+                target,
+                context,
+              );
+              session = sessions.get(credentials.username);
               continue;
             }
             sessions.delete(credentials.username);
