@@ -1,7 +1,14 @@
 import type { DigestSession } from './digest.ts';
 
 /** How to authenticate the next request preemptively. Holds no password. */
-export type AuthSession = { kind: 'digest'; digest: DigestSession } | { kind: 'basic' };
+export type AuthSession =
+  | {
+      kind: 'digest';
+      digest: DigestSession;
+      /** Keyed tag (HMAC with a per-process key) of the credential this nonce last worked with. */
+      verifiedTag?: string;
+    }
+  | { kind: 'basic' };
 
 /**
  * Digest nonces per camera origin and user, shared by every client in the process so a fresh

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 import type { Dispatcher } from 'undici';
 
@@ -233,8 +233,11 @@ function readBody(
   });
 }
 
+// Tags identify a credential inside this process without being an offline-guessable hash of it.
+const TAG_KEY = randomBytes(32);
+
 function passwordTag(credentials: Credentials): string {
-  return createHash('sha256')
+  return createHmac('sha256', TAG_KEY)
     .update(`${credentials.username}\0${credentials.password}`)
     .digest('hex');
 }
@@ -431,7 +434,10 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
         if (budget.failures(cameraKey) >= budget.maxFailures) throw exhausted(context);
         session = sessions.get(credentials.username);
         if (session !== undefined) {
-          signedWithCachedNonce = session.kind === 'digest';
+          // Only a nonce this very credential already succeeded with earns the retry below, so a
+          // wrong password never gets a second attempt from somebody else's cached nonce.
+          signedWithCachedNonce =
+            session.kind === 'digest' && session.verifiedTag === tagOf(credentials);
           ticket = admitCredentials(credentials, context);
           authorization =
             session.kind === 'digest'
@@ -530,7 +536,10 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
           }
           throw new VapixHttpError(403, 'the device refused the call (HTTP 403)', context);
         }
-        if (sentCredentials && credentials !== null) verified.add(tagOf(credentials));
+        if (sentCredentials && credentials !== null) {
+          verified.add(tagOf(credentials));
+          if (session?.kind === 'digest') session.verifiedTag = tagOf(credentials);
+        }
         if (response.status === 404) {
           throw new VapixUnsupportedError(
             'the device does not provide this API (HTTP 404)',
