@@ -274,6 +274,18 @@ describe('waitForRestart (reference §5.3)', () => {
     });
   });
 
+  it('says so as soon as a device without systemready answers again after its downtime', async () => {
+    replyDown(READY);
+    replyDown(READY);
+    reply(READY, 404, 'Not Found', html);
+    for (let i = 0; i < 5; i++) reply(READY, 404, 'Not Found', html);
+    await expect(waitForRestart(vapix, {}, instant)).rejects.toMatchObject({
+      code: 'VAPIX_UNSUPPORTED',
+    });
+    // `sent` records answered requests: the first 404 ends the wait.
+    expect(sent).toHaveLength(1);
+  });
+
   it('stops when aborted', async () => {
     const controller = new AbortController();
     controller.abort();

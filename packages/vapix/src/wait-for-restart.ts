@@ -1,11 +1,6 @@
 import { systemReady, type SystemReady } from './apis/system-ready.ts';
 import type { VapixClient } from './vapix-client.ts';
-import {
-  VapixHttpError,
-  VapixMalformedResponseError,
-  VapixTransportError,
-  VapixUnsupportedError,
-} from './vapix-error.ts';
+import { VapixHttpError, VapixMalformedResponseError, VapixTransportError } from './vapix-error.ts';
 
 /** What systemready said before the restart or reset was requested. */
 export interface RestartBaseline {
@@ -81,11 +76,7 @@ function restartEvidence(baseline: RestartBaseline, now: SystemReady): RestartEv
 function isDown(error: unknown): boolean {
   if (error instanceof VapixTransportError)
     return error.code !== 'VAPIX_ABORTED' && !error.code.startsWith('VAPIX_TLS');
-  return (
-    error instanceof VapixHttpError ||
-    error instanceof VapixMalformedResponseError ||
-    error instanceof VapixUnsupportedError
-  );
+  return error instanceof VapixHttpError || error instanceof VapixMalformedResponseError;
 }
 
 /**
@@ -126,9 +117,8 @@ export async function waitForRestart(
     try {
       snapshot = await client.send(systemReady(), { credentials: null, signal: options.signal });
     } catch (error) {
-      // No systemready at all (pre-9.50): this detector cannot work, say so at once.
-      if (error instanceof VapixUnsupportedError && state === 'waiting-to-go-down' && polls === 1)
-        throw error;
+      // A 404 comes from a running web server without systemready (pre-9.50): this detector
+      // cannot work on it, whether that answer came before or after the downtime; say so at once.
       if (!isDown(error)) throw error;
     }
 
