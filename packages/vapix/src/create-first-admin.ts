@@ -1,9 +1,17 @@
 import { getAllUnrestrictedProperties } from './apis/basic-device-info.ts';
+import { listParams } from './apis/param-cgi.ts';
 import { addUser } from './apis/pwdgrp.ts';
 import { systemReady } from './apis/system-ready.ts';
 import type { Credentials } from './types.ts';
 import type { VapixClient } from './vapix-client.ts';
-import { VapixCgiError, VapixPreconditionError } from './vapix-error.ts';
+import {
+  VapixApiError,
+  VapixAuthError,
+  VapixCgiError,
+  VapixPreconditionError,
+  VapixUnsupportedError,
+} from './vapix-error.ts';
+import { serialFromRealm } from './www-authenticate.ts';
 
 export interface CreateFirstAdminOptions {
   signal?: AbortSignal;
@@ -39,6 +47,38 @@ async function assertNeedsSetup(
 }
 
 /**
+ * The serial the device states without credentials: its unrestricted properties, or, where
+ * firmware refuses (9.80) or lacks (5.51) that method, the `AXIS_<serial>` realm of the 401
+ * a protected read gets (reference §2). Nothing secret is sent either way.
+ */
+async function reportedSerial(
+  client: VapixClient,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  try {
+    // 9.80 answers this anonymous method with 401 (realm) or error 2004, 5.51 with 404.
+    const { properties } = await client.send(getAllUnrestrictedProperties(), {
+      credentials: null,
+      signal,
+    });
+    if (properties.SerialNumber !== undefined) return properties.SerialNumber;
+  } catch (error) {
+    if (error instanceof VapixAuthError) return serialFromRealm(client.lastRealm());
+    if (!(error instanceof VapixApiError || error instanceof VapixUnsupportedError)) throw error;
+  }
+  try {
+    const list = await client.send(listParams('root.Properties.System.SerialNumber'), {
+      credentials: null,
+      signal,
+    });
+    return list.params['Properties.System.SerialNumber'];
+  } catch (error) {
+    if (!(error instanceof VapixAuthError)) throw error;
+    return serialFromRealm(client.lastRealm());
+  }
+}
+
+/**
  * Creates the first administrator on a factory-defaulted device, anonymously as only that
  * state allows (reference §4.3): `grp=root`, `sgrp=admin:operator:viewer:ptz`. `needsetup` is
  * re-read right before every anonymous write. Firmware that answers "not a valid initial
@@ -51,11 +91,8 @@ export async function createFirstAdmin(
 ): Promise<FirstAdminResult> {
   const { signal } = options;
   if (options.expectedSerial !== undefined) {
-    const { properties } = await client.send(getAllUnrestrictedProperties(), {
-      credentials: null,
-      signal,
-    });
-    if (properties.SerialNumber?.toUpperCase() !== options.expectedSerial.toUpperCase()) {
+    const serial = await reportedSerial(client, signal);
+    if (serial?.toUpperCase() !== options.expectedSerial.toUpperCase()) {
       throw new VapixPreconditionError('the device does not report the expected serial number', {
         method: 'POST',
         path: '/axis-cgi/basicdeviceinfo.cgi',
