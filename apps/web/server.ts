@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
@@ -11,6 +11,30 @@ const env = readEnv();
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = resolve(process.cwd(), env.CUSTODY_DATA_DIR);
 
+// The port is taken before the data directory is opened: a second Custody on the same machine
+// stops here with a clear message instead of opening the same PGlite directory twice.
+let handleRequest: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '2' });
+  res.end('Custody is starting\n');
+};
+const server = createServer((req, res) => handleRequest(req, res));
+await new Promise<void>((resolvePort, rejectPort) => {
+  server.once('error', rejectPort);
+  server.listen(env.PORT, env.HOST, () => {
+    server.off('error', rejectPort);
+    resolvePort();
+  });
+}).catch((error: unknown) => {
+  if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+    console.error(
+      `Custody cannot start: ${env.HOST}:${env.PORT} is already in use (is Custody already running?). ` +
+        'Stop the other process, or choose another port with PORT=3001.',
+    );
+    process.exit(1);
+  }
+  throw error;
+});
+
 const database = await createDb(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
 await database.migrate();
 const info = await database.info();
@@ -19,9 +43,9 @@ setRuntime({ database, startedAt: new Date() });
 const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handle = app.getRequestHandler();
-const server = createServer((req, res) => {
+handleRequest = (req, res) => {
   void handle(req, res);
-});
+};
 
 // Next's own upgrade handler serves HMR in development.
 const upgrade = app.getUpgradeHandler();
@@ -29,7 +53,7 @@ server.on('upgrade', (req, socket, head) => {
   void upgrade(req, socket, head);
 });
 
-server.listen(env.PORT, env.HOST, () => {
+{
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const where =
@@ -47,7 +71,7 @@ server.listen(env.PORT, env.HOST, () => {
       '',
     ].join('\n'),
   );
-});
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
