@@ -16,6 +16,7 @@ import {
   VapixTransportError,
   VapixUnsupportedError,
   type VapixErrorContext,
+  forbiddenError,
 } from './vapix-error.ts';
 import { parseWwwAuthenticate, pickDigestChallenge, realmOf } from './www-authenticate.ts';
 
@@ -340,17 +341,7 @@ export async function rtspDescribe(
       ticket?.release();
       ticket = undefined;
       if (response.status === 403) {
-        if (budget.isBlockSuspected(cameraKey)) {
-          budget.recordLockout(cameraKey);
-          throw new VapixLockedOutError(
-            'the device refused RTSP (403) after authentication failures',
-            {
-              ...context,
-              retryAfterMs: budget.blockPeriodMs,
-            },
-          );
-        }
-        throw new VapixHttpError(403, 'the device refused the RTSP DESCRIBE (403)', context);
+        throw forbiddenError(budget, cameraKey, 'the RTSP DESCRIBE (403)', context);
       }
       if (response.status === 404)
         throw new VapixUnsupportedError('the RTSP stream does not exist (404)', context);

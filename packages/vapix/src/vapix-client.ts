@@ -38,6 +38,7 @@ import {
   VapixTransportError,
   VapixUnsupportedError,
   type VapixErrorContext,
+  forbiddenError,
 } from './vapix-error.ts';
 import {
   parseWwwAuthenticate,
@@ -522,19 +523,7 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
         ticket = undefined;
 
         if (response.status === 403) {
-          // AXIS does not document the status of a brute-force block; a 403 right after
-          // rejected attempts (or a previous block) is treated as one (reference §2).
-          if (budget.isBlockSuspected(cameraKey)) {
-            budget.recordLockout(cameraKey);
-            throw new VapixLockedOutError(
-              'the device refused the call (HTTP 403) after authentication failures',
-              {
-                ...context,
-                retryAfterMs: budget.blockPeriodMs,
-              },
-            );
-          }
-          throw new VapixHttpError(403, 'the device refused the call (HTTP 403)', context);
+          throw forbiddenError(budget, cameraKey, 'the call (HTTP 403)', context);
         }
         if (sentCredentials && credentials !== null) {
           verified.add(tagOf(credentials));

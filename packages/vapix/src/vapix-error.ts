@@ -1,4 +1,5 @@
 import { VAPIX_ERROR_CODES, type VapixErrorCode } from './error-codes.ts';
+import type { AttemptBudget } from './attempt-budget.ts';
 
 export interface VapixErrorContext {
   /** HTTP or RTSP method of the call that failed. */
@@ -166,4 +167,25 @@ export class VapixPreconditionError extends VapixError {
 
 export function isVapixError(value: unknown): value is VapixError {
   return value instanceof VapixError;
+}
+
+/**
+ * The error for a 403. AXIS does not document the status of a brute-force block; a 403 right
+ * after rejected attempts (or a previous block) is taken for one and recorded in the budget
+ * (reference §2), any other 403 means "not privileged". `what` names the refused call and status.
+ */
+export function forbiddenError(
+  budget: AttemptBudget,
+  cameraKey: string,
+  what: string,
+  context: VapixErrorContext,
+): VapixError {
+  if (budget.isBlockSuspected(cameraKey)) {
+    budget.recordLockout(cameraKey);
+    return new VapixLockedOutError(`the device refused ${what} after authentication failures`, {
+      ...context,
+      retryAfterMs: budget.blockPeriodMs,
+    });
+  }
+  return new VapixHttpError(403, `the device refused ${what}`, context);
 }
