@@ -1,5 +1,6 @@
 import { Bonjour, type Service } from 'bonjour-service';
 import { serialFrom, type Sighting } from './discovered-camera.ts';
+import { waitOrAbort } from './wait-or-abort.ts';
 
 export interface MdnsBrowseOptions {
   timeoutMs: number;
@@ -70,15 +71,7 @@ export async function browseMdns(options: MdnsBrowseOptions): Promise<Sighting[]
         if (sighting !== undefined) sightings.push(sighting);
       }),
     );
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, options.timeoutMs);
-      function done() {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      options.signal?.addEventListener('abort', done, { once: true });
-    });
+    await waitOrAbort(options.timeoutMs, options.signal);
     for (const browser of browsers) browser.stop();
   } finally {
     await new Promise<void>((resolve) => bonjour.destroy(() => resolve()));

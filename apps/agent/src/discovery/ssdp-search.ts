@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { serialFrom, type Sighting } from './discovered-camera.ts';
+import { waitOrAbort } from './wait-or-abort.ts';
 
 export const SSDP_ADDRESS = '239.255.255.250';
 export const SSDP_PORT = 1900;
@@ -164,9 +165,10 @@ export async function searchSsdp(options: SsdpSearchOptions): Promise<Sighting[]
     const payload = Buffer.from(M_SEARCH, 'latin1');
     // UDP may drop one datagram; a second search a moment later is what SSDP clients do.
     socket.send(payload, SSDP_PORT, SSDP_ADDRESS);
-    await delay(Math.min(250, options.timeoutMs / 4), options.signal);
+    const resendAfterMs = Math.min(250, options.timeoutMs / 4);
+    await waitOrAbort(resendAfterMs, options.signal);
     socket.send(payload, SSDP_PORT, SSDP_ADDRESS);
-    await delay(options.timeoutMs - Math.min(250, options.timeoutMs / 4), options.signal);
+    await waitOrAbort(options.timeoutMs - resendAfterMs, options.signal);
   } finally {
     socket.close();
   }
@@ -189,17 +191,4 @@ export async function searchSsdp(options: SsdpSearchOptions): Promise<Sighting[]
     }),
   );
   return sightings.filter((sighting): sighting is Sighting => sighting !== undefined);
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
