@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { CommandVerbSchema } from '../command-verb.ts';
+import { ApprovableActionSchema } from '../command-verb.ts';
 import { SerialSchema } from '../serial.ts';
 import { IdSchema, TimestampSchema } from './common.ts';
 
 export const ApprovalRequestSchema = z.object({
   id: IdSchema,
   serial: SerialSchema,
-  verb: CommandVerbSchema,
+  verb: ApprovableActionSchema,
   siteId: IdSchema,
   agentId: IdSchema,
   requestedBy: IdSchema,
@@ -34,7 +34,7 @@ export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
 export const ExecutableGrantSchema = z.object({
   requestId: IdSchema,
   serial: SerialSchema,
-  verb: CommandVerbSchema,
+  verb: ApprovableActionSchema,
   siteId: IdSchema,
   agentId: IdSchema,
   approvedBy: z.array(IdSchema).min(1),

@@ -5,7 +5,7 @@ const COMMAND = {
   id: '00000000-0000-4000-8000-000000000001',
   agentId: '00000000-0000-4000-8000-000000000002',
   serial: 'accc8e012345',
-  verb: 'capture-snapshot',
+  verb: 'verify',
   status: 'queued',
   createdAt: '2025-06-01T09:00:00Z',
 };
@@ -22,7 +22,7 @@ describe('CommandSchema', () => {
     });
   });
 
-  it.each(['factory-default-soft', 'factory-default-hard', 'guided-button-reset'])(
+  it.each(['factory-default-soft', 'factory-default-hard'])(
     'refuses the destructive verb %s without an approval',
     (verb) => {
       const result = CommandSchema.safeParse({ ...COMMAND, verb });
