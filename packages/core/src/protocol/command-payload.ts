@@ -133,7 +133,8 @@ export const CommandPayloadSchema = z
       return;
     }
     for (const ref of credentialRefsOf(payload.verb, params.data)) {
-      if (!(ref in payload.secrets)) {
+      // hasOwn, not `in`: "constructor" is a well-formed reference and inherited by every object.
+      if (!Object.hasOwn(payload.secrets, ref)) {
         ctx.addIssue({
           code: 'custom',
           path: ['secrets', ref],

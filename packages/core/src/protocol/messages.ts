@@ -22,6 +22,12 @@ const JsonRecordSchema = z.record(z.string(), z.json());
 /** Largest frame either side accepts; inventory snapshots are chunked to stay well under it. */
 export const MAX_FRAME_BYTES = 1_048_576;
 export const MAX_CAMERAS_PER_FRAME = 1_000;
+/**
+ * Deepest nesting of objects and arrays a frame may have (the message object itself is level 1).
+ * Real messages stay under 10 levels; the limit keeps a hostile frame from exhausting the stack of
+ * the validator or of the canonical JSON a command signature is checked over.
+ */
+export const MAX_FRAME_DEPTH = 32;
 
 const envelope = <T extends string>(type: T) =>
   z.object({
@@ -76,13 +82,18 @@ export const AgentHeartbeatMessageSchema = envelope('heartbeat').extend({
   runningCommands: z.int().min(0),
 });
 
-export const InventorySnapshotMessageSchema = envelope('inventory-snapshot').extend({
-  /** One snapshot may span several frames; `part` counts from 1 to `parts`. */
-  snapshotId: IdSchema,
-  part: z.int().min(1),
-  parts: z.int().min(1).max(1_000),
-  cameras: z.array(CameraSightingSchema).max(MAX_CAMERAS_PER_FRAME),
-});
+export const InventorySnapshotMessageSchema = envelope('inventory-snapshot')
+  .extend({
+    /** One snapshot may span several frames; `part` counts from 1 to `parts`. */
+    snapshotId: IdSchema,
+    part: z.int().min(1),
+    parts: z.int().min(1).max(1_000),
+    cameras: z.array(CameraSightingSchema).max(MAX_CAMERAS_PER_FRAME),
+  })
+  .refine((message) => message.part <= message.parts, {
+    path: ['part'],
+    message: 'A snapshot part is numbered from 1 to `parts`.',
+  });
 
 export const InventoryDeltaMessageSchema = envelope('inventory-delta').extend({
   upserts: z.array(CameraSightingSchema).max(MAX_CAMERAS_PER_FRAME),

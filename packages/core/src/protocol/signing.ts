@@ -27,5 +27,8 @@ export interface AuthChallengeBinding {
 
 /** The text an agent signs with its identity key to answer a connection challenge. */
 export function authSigningText(binding: AuthChallengeBinding): string {
-  return `${AUTH_PURPOSE}\n${canonicalJson({ ...binding })}`;
+  // Exactly these three fields: a caller passing a wider object (the whole hello message) must not
+  // sign something the other side cannot reproduce.
+  const { agentId, nonce, gatewayUrl } = binding;
+  return `${AUTH_PURPOSE}\n${canonicalJson({ agentId, nonce, gatewayUrl })}`;
 }
