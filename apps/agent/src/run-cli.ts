@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliIo } from './cli-io.ts';
 import { DISCOVER_USAGE, runDiscoverCommand } from './commands/discover-command.ts';
+import { ENROLL_USAGE, runEnrollCommand } from './commands/enroll-command.ts';
 import { PROBE_USAGE, runProbeCommand } from './commands/probe-command.ts';
+import { RUN_USAGE, runRunCommand } from './commands/run-command.ts';
+import { STATUS_USAGE, runStatusCommand } from './commands/status-command.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export const USAGE = `custody-agent ${AGENT_VERSION}: the Custody site agent
@@ -10,6 +13,9 @@ Usage:
   custody-agent <command> [options]
 
 Commands:
+  enroll        register this agent with a Custody server (single-use token)
+  run           run the site agent service
+  status        show enrollment, connection, outbox and inventory
   probe <url>   read a camera's access state, identity and capabilities (read-only)
   discover      find AXIS devices by SSDP, mDNS and an HTTP range scan
   help          show this help
@@ -24,6 +30,9 @@ const COMMANDS: Record<
   string,
   { usage: string; run: (args: readonly string[], io: CliIo) => Promise<number> }
 > = {
+  enroll: { usage: ENROLL_USAGE, run: runEnrollCommand },
+  run: { usage: RUN_USAGE, run: runRunCommand },
+  status: { usage: STATUS_USAGE, run: runStatusCommand },
   probe: { usage: PROBE_USAGE, run: runProbeCommand },
   discover: { usage: DISCOVER_USAGE, run: runDiscoverCommand },
 };

@@ -1,0 +1,510 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CommandPayloadSchema,
+  IdSchema,
+  checkCommandBinding,
+  commandSigningText,
+  paramsOf,
+  type CommandPayload,
+  type CommandRefusal,
+  type CommandVerb,
+} from '@custody/core';
+import { VapixError, type AttemptBudget } from '@custody/vapix';
+import type { z } from 'zod';
+import type { CameraDirectory } from '../cameras/camera-directory.ts';
+import { publicKeyObject, verifyText } from '../identity/ed25519.ts';
+import type { NonceJournal, ResultStore, StoredResult } from '../store/store-contracts.ts';
+import { createCameraAccess, type JobVapixOptions } from './camera-access.ts';
+import {
+  MAX_MESSAGE_LENGTH,
+  MAX_STEP_LENGTH,
+  clip,
+  type CommandMessage,
+  type CommandReport,
+  type CommandResultBody,
+} from './command-report.ts';
+import {
+  DEFAULT_JOB_TIMING,
+  silentJobLogger,
+  type JobContext,
+  type JobLogger,
+  type JobTiming,
+  type Verb,
+  type VerbTable,
+} from './job-context.ts';
+import { createKeyedLock, createSlots } from './keyed-lock.ts';
+import { createSecretScrubber, passwordsIn, type SecretScrubber } from './secret-scrubber.ts';
+import { failed, failedFromVapix, type VerbOutcome } from './verb-outcome.ts';
+import { VERBS } from './verbs/verb-table.ts';
+
+export interface CommandExecutorOptions {
+  /** Who this agent is, from enrollment: commands are verified against this and nothing else. */
+  identity: { agentId: string; siteId: string; commandSigningKey: string };
+  nonces: NonceJournal;
+  results: ResultStore;
+  directory: CameraDirectory;
+  /**
+   * Queues a command-ack, command-progress or command-result body in the durable outbox (the
+   * caller adds the envelope). Resolves once it is queued; reports of one command keep their order.
+   */
+  report(body: CommandReport): Promise<void>;
+  /** Credential attempts per camera, shared with everything else in the agent that logs in. */
+  budget?: AttemptBudget;
+  /** The rest of the VAPIX plumbing: request limiter, nonce cache, timeouts, TLS policy. */
+  vapix?: Omit<JobVapixOptions, 'budget'>;
+  now?: () => Date;
+  logger?: JobLogger;
+  /** Commands running at once across all cameras (default 4); one per camera at any time. */
+  maxConcurrent?: number;
+  /** Clock skew tolerated on a command's issue time (default: core's 60 s). */
+  skewMs?: number;
+  timing?: Partial<JobTiming>;
+  /** Addresses a factory-defaulted camera may answer at besides discovery. */
+  factoryDefaultUrls?: readonly string[];
+  /** The verb implementations; tests replace some. */
+  verbs?: Partial<VerbTable>;
+}
+
+export interface CommandExecutor {
+  /**
+   * Verifies, deduplicates and runs one server `command` message, reporting an ack, progress and
+   * the result through `report`. Resolves once the result is queued, or at once when no result
+   * can be sent (no readable command id, a forged command reusing a known id, shutting down).
+   */
+  handle(message: CommandMessage): Promise<void>;
+  /** Commands whose verb is running now (for the heartbeat). */
+  readonly running: number;
+  /**
+   * Stops taking commands, aborts running verbs and waits for them. An aborted verb leaves its
+   * command marked started, so a re-delivery after the restart reports it interrupted.
+   */
+  close(): Promise<void>;
+}
+
+/** Default addresses an AXIS camera takes after a hard factory default without DHCP (reference §1.6). */
+export const DEFAULT_FACTORY_DEFAULT_URLS: readonly string[] = ['http://192.168.0.90'];
+
+const INTERRUPTED_MESSAGE = (serial: string) =>
+  `The agent stopped while this command was running on camera ${serial}, so how far it got is unknown. It was not run again: check the camera's state (probe it) before retrying.`;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map(
+      (issue) =>
+        `${issue.path.map((part) => String(part).slice(0, 40)).join('.') || '(payload)'}: ${issue.message}`,
+    )
+    .join('; ');
+}
+
+function claimedIdOf(payload: unknown): string | undefined {
+  const id = IdSchema.safeParse((payload as { commandId?: unknown } | null)?.commandId);
+  return id.success ? id.data : undefined;
+}
+
+class ShutdownError extends Error {
+  constructor() {
+    super('the agent is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
+export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
+  const { identity, nonces, results, directory } = options;
+  const signingKey = publicKeyObject(identity.commandSigningKey);
+  const now = options.now ?? (() => new Date());
+  const log = options.logger ?? silentJobLogger;
+  const timing: JobTiming = { ...DEFAULT_JOB_TIMING, ...options.timing };
+  const verbs: VerbTable = { ...VERBS, ...options.verbs };
+  const vapix: JobVapixOptions = {
+    ...options.vapix,
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+  };
+  const factoryDefaultUrls = options.factoryDefaultUrls ?? DEFAULT_FACTORY_DEFAULT_URLS;
+  const cameraLock = createKeyedLock();
+  const slots = createSlots(options.maxConcurrent ?? 4);
+  const inFlight = new Map<string, Promise<unknown>>();
+  const controllers = new Set<AbortController>();
+  let running = 0;
+  let closed = false;
+
+  /** The value with any leaked secret masked, and a log line naming where one leaked. */
+  const clean = <T>(scrub: SecretScrubber, value: T, commandId: string, what: string): T => {
+    const before = scrub.hits;
+    const cleaned = scrub.value(value);
+    if (scrub.hits > before) {
+      log.error('a secret was removed; the verb that wrote it has a bug', { commandId, what });
+    }
+    return cleaned;
+  };
+
+  /** Queues a report with any leaked secret masked; returns what was queued. */
+  const send = async <T extends CommandReport>(scrub: SecretScrubber, body: T): Promise<T> => {
+    const cleaned = clean(scrub, body, body.commandId, body.type);
+    await options.report(cleaned);
+    return cleaned;
+  };
+
+  const reportResult = (
+    scrub: SecretScrubber,
+    stored: Omit<StoredResult, 'finishedAt'>,
+    replayed: boolean,
+  ): Promise<CommandResultBody> =>
+    send(scrub, {
+      type: 'command-result',
+      commandId: stored.commandId,
+      outcome: stored.outcome,
+      result: (stored.result ?? null) as CommandResultBody['result'],
+      error:
+        stored.error === null
+          ? null
+          : { code: stored.error.code, message: clip(stored.error.message, MAX_MESSAGE_LENGTH) },
+      replayed,
+    });
+
+  const refuse = async (
+    scrub: SecretScrubber,
+    commandId: string,
+    refusal: CommandRefusal,
+    message: string,
+  ): Promise<CommandResultBody> => {
+    log.warn('command refused', { commandId, refusal });
+    return reportResult(
+      scrub,
+      { commandId, outcome: 'refused', result: null, error: { code: refusal, message } },
+      false,
+    );
+  };
+
+  /**
+   * A command that failed verification is answered under the id it claims, but only when that id
+   * is unknown here: a forged command must not contradict, or be stored in place of, a real one.
+   */
+  const refuseUnverified = async (
+    scrub: SecretScrubber,
+    claimedId: string | undefined,
+    refusal: CommandRefusal,
+    message: string,
+  ): Promise<CommandResultBody | undefined> => {
+    if (claimedId === undefined) {
+      log.warn('command refused without a readable id', { refusal });
+      return undefined;
+    }
+    if (inFlight.has(claimedId) || results.get(claimedId) !== undefined) {
+      log.warn('unverified command reuses a known command id; not answered', {
+        commandId: claimedId,
+        refusal,
+      });
+      return undefined;
+    }
+    return refuse(scrub, claimedId, refusal, message);
+  };
+
+  const contextFor = (
+    payload: CommandPayload,
+    scrub: SecretScrubber,
+    controller: AbortController,
+  ): { context: JobContext; settle: () => Promise<void> } => {
+    const cameras = createCameraAccess({
+      serial: payload.serial,
+      vapix,
+      signal: controller.signal,
+    });
+    let progressChain: Promise<void> = Promise.resolve();
+    const jobLog: JobLogger = {
+      info: (message, fields) =>
+        log.info(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
+      warn: (message, fields) =>
+        log.warn(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
+      error: (message, fields) =>
+        log.error(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
+    };
+    const context: JobContext = {
+      commandId: payload.commandId,
+      verb: payload.verb,
+      serial: payload.serial,
+      params: paramsOf(payload),
+      url: payload.url,
+      cameras,
+      directory,
+      factoryDefaultUrls,
+      timing,
+      signal: controller.signal,
+      log: jobLog,
+      secret(ref) {
+        const secret = Object.hasOwn(payload.secrets, ref) ? payload.secrets[ref] : undefined;
+        // The payload schema guarantees every referenced credential is delivered.
+        if (secret === undefined) throw new Error(`credential "${ref}" was not delivered`);
+        return { username: secret.username, password: secret.password };
+      },
+      progress(step, message, fraction) {
+        const body: CommandReport = {
+          type: 'command-progress',
+          commandId: payload.commandId,
+          step: clip(step, MAX_STEP_LENGTH),
+          message: clip(message, MAX_MESSAGE_LENGTH),
+          ...(fraction === undefined || !Number.isFinite(fraction)
+            ? {}
+            : { fraction: Math.min(1, Math.max(0, fraction)) }),
+        };
+        // Chained, so progress keeps its order even when a verb does not wait for it, and the
+        // result goes out after the last of it.
+        progressChain = progressChain
+          .then(async () => {
+            await send(scrub, body);
+          })
+          .catch((error: unknown) => {
+            jobLog.warn('a progress report could not be queued', {
+              error: error instanceof Error ? error.message : String(error),
+            });
+          });
+        return progressChain;
+      },
+      now,
+      sleep: (ms) => sleep(ms, undefined, { signal: controller.signal }),
+    };
+    return {
+      context,
+      settle: async () => {
+        await cameras.closeAll();
+        await progressChain;
+      },
+    };
+  };
+
+  const runVerb = async (payload: CommandPayload, scrub: SecretScrubber): Promise<VerbOutcome> => {
+    const controller = new AbortController();
+    controllers.add(controller);
+    running += 1;
+    const { context, settle } = contextFor(payload, scrub, controller);
+    try {
+      const verb = verbs[payload.verb] as unknown as Verb<CommandVerb>;
+      const outcome = await verb(context);
+      if (closed && controller.signal.aborted) throw new ShutdownError();
+      return outcome;
+    } catch (error) {
+      if (error instanceof ShutdownError || (closed && controller.signal.aborted)) {
+        throw new ShutdownError();
+      }
+      if (error instanceof VapixError) return failedFromVapix(error, `The ${payload.verb} command`);
+      context.log.error('a verb failed unexpectedly', {
+        verb: payload.verb,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      return failed(
+        'internal',
+        `The agent hit an internal error while running ${payload.verb}; see the agent log. Check the camera before retrying.`,
+      );
+    } finally {
+      running -= 1;
+      controllers.delete(controller);
+      await settle();
+    }
+  };
+
+  /** Everything after the idempotency check: queue, nonce, start mark, run, store, report. */
+  const execute = async (
+    payload: CommandPayload,
+    scrub: SecretScrubber,
+  ): Promise<CommandResultBody | undefined> => {
+    const { commandId, serial } = payload;
+    const queue = (message: string) =>
+      send(scrub, { type: 'command-progress', commandId, step: 'queued', message });
+    if (cameraLock.isBusy(serial)) {
+      await queue(`Waiting for an earlier command on camera ${serial} to finish.`);
+    }
+    const releaseCamera = await cameraLock.acquire(serial);
+    try {
+      if (slots.full)
+        await queue('Waiting for a free slot: the agent runs a few commands at once.');
+      const releaseSlot = await slots.acquire();
+      try {
+        if (closed) return undefined;
+        // The command may have expired, or its approval lapsed, while it waited its turn.
+        const binding = checkCommandBinding(payload, {
+          agentId: identity.agentId,
+          siteId: identity.siteId,
+          now: now(),
+          ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
+        });
+        if (binding !== null)
+          return await refuse(scrub, commandId, binding.refusal, binding.message);
+        if (!(await nonces.record(payload.nonce, new Date(payload.expiresAt)))) {
+          return await refuse(
+            scrub,
+            commandId,
+            'replayed-nonce',
+            'This command nonce was already used by another command; it was not run.',
+          );
+        }
+        try {
+          await results.markStarted(commandId);
+        } catch (error) {
+          log.error('could not record that a command started; not running it', {
+            commandId,
+            error: scrub.text(error instanceof Error ? error.message : String(error)),
+          });
+          return await reportResult(
+            scrub,
+            {
+              commandId,
+              outcome: 'failed',
+              result: null,
+              error: {
+                code: 'store-unavailable',
+                message:
+                  'The agent could not record that the command started, so it did not run it.',
+              },
+            },
+            false,
+          );
+        }
+        const startedAt = performance.now();
+        log.info('command started', { commandId, verb: payload.verb, serial });
+        let outcome: VerbOutcome;
+        try {
+          outcome = await runVerb(payload, scrub);
+        } catch (error) {
+          if (error instanceof ShutdownError) return undefined;
+          throw error;
+        }
+        const stored: StoredResult = clean(
+          scrub,
+          {
+            commandId,
+            outcome: outcome.outcome,
+            result: outcome.result,
+            error: outcome.outcome === 'failed' ? outcome.error : null,
+            finishedAt: now().toISOString(),
+          },
+          commandId,
+          'command-result',
+        );
+        log.info('command finished', {
+          commandId,
+          verb: payload.verb,
+          serial,
+          outcome: stored.outcome,
+          code: stored.error?.code ?? null,
+          ms: Math.round(performance.now() - startedAt),
+        });
+        try {
+          await results.finish(stored);
+        } catch (error) {
+          // The result still goes out; a re-delivery will then read "interrupted", never re-run.
+          log.error('could not store a command result', {
+            commandId,
+            error: scrub.text(error instanceof Error ? error.message : String(error)),
+          });
+        }
+        return await reportResult(scrub, stored, false);
+      } finally {
+        releaseSlot();
+      }
+    } finally {
+      releaseCamera();
+    }
+  };
+
+  const handle = async (message: CommandMessage): Promise<CommandResultBody | undefined> => {
+    const raw = message.payload;
+    const scrub = createSecretScrubber(passwordsIn(raw));
+    if (closed) {
+      log.warn('command ignored: the agent is shutting down', { commandId: claimedIdOf(raw) });
+      return undefined;
+    }
+    let signed = false;
+    try {
+      signed = verifyText(signingKey, commandSigningText(raw), message.signature);
+    } catch {
+      signed = false;
+    }
+    if (!signed) {
+      return refuseUnverified(
+        scrub,
+        claimedIdOf(raw),
+        'bad-signature',
+        'The command signature does not verify with the enrolled command-signing key; it was not run.',
+      );
+    }
+    const parsed = CommandPayloadSchema.safeParse(raw);
+    if (!parsed.success) {
+      return refuseUnverified(
+        scrub,
+        claimedIdOf(raw),
+        'malformed',
+        `The command is malformed (${clip(describeIssues(parsed.error), 1_000)}); it was not run.`,
+      );
+    }
+    const payload = parsed.data;
+    const { commandId } = payload;
+    log.info('command received', { commandId, verb: payload.verb, serial: payload.serial });
+    await send(scrub, { type: 'command-ack', commandId });
+
+    const binding = checkCommandBinding(payload, {
+      agentId: identity.agentId,
+      siteId: identity.siteId,
+      now: now(),
+      ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
+    });
+    if (binding !== null) return refuse(scrub, commandId, binding.refusal, binding.message);
+
+    // A re-delivery while the command is queued or running waits for it, then reads its result.
+    for (
+      let earlier = inFlight.get(commandId);
+      earlier !== undefined;
+      earlier = inFlight.get(commandId)
+    ) {
+      await earlier;
+    }
+    const stored = results.get(commandId);
+    if (stored === 'started') {
+      const interrupted: StoredResult = {
+        commandId,
+        outcome: 'failed',
+        result: null,
+        error: { code: 'interrupted', message: INTERRUPTED_MESSAGE(payload.serial) },
+        finishedAt: now().toISOString(),
+      };
+      log.warn('command was interrupted earlier; not running it again', { commandId });
+      try {
+        await results.finish(interrupted);
+      } catch (error) {
+        log.error('could not store a command result', {
+          commandId,
+          error: scrub.text(error instanceof Error ? error.message : String(error)),
+        });
+      }
+      return reportResult(scrub, interrupted, false);
+    }
+    if (stored !== undefined) {
+      log.info('command already ran; sending its stored result', { commandId });
+      return reportResult(scrub, stored, true);
+    }
+    const execution = execute(payload, scrub);
+    const settled = execution.then(
+      () => undefined,
+      () => undefined,
+    );
+    inFlight.set(commandId, settled);
+    try {
+      return await execution;
+    } finally {
+      if (inFlight.get(commandId) === settled) inFlight.delete(commandId);
+    }
+  };
+
+  return {
+    async handle(message) {
+      await handle(message);
+    },
+    get running() {
+      return running;
+    },
+    async close() {
+      closed = true;
+      for (const controller of controllers) controller.abort(new ShutdownError());
+      await Promise.all([...inFlight.values()]);
+    },
+  };
+}

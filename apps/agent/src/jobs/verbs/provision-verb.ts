@@ -1,0 +1,384 @@
+import {
+  PASSWORD_POLICIES,
+  checkPasswordPolicy,
+  type CommandParams,
+  type NetworkPlan,
+  type PasswordPolicy,
+} from '@custody/core';
+import {
+  VapixApiError,
+  VapixError,
+  VapixTransportError,
+  VapixUnsupportedError,
+  addUser,
+  createFirstAdmin,
+  getUsers,
+  setIPv4WithFallback,
+  setTimeZone,
+  updateParams,
+  updateUser,
+  type Credentials,
+  type Role,
+  type VapixClient,
+} from '@custody/vapix';
+import { withHost, type Observation } from '../camera-access.ts';
+import type { JobContext, Verb } from '../job-context.ts';
+import { failed, jobCodeOf, succeeded, type JsonRecord } from '../verb-outcome.ts';
+import { watchForSerial } from '../watch-for-serial.ts';
+import { locateCamera } from './locate-camera.ts';
+
+export type ProvisionStep = 'first-admin' | 'service-account' | 'vms-account' | 'time' | 'network';
+
+type StepStatus = 'succeeded' | 'skipped' | 'failed' | 'not-run';
+
+type StepReport = {
+  step: ProvisionStep;
+  status: StepStatus;
+  detail: string;
+  code: string | null;
+};
+
+/** A step's end: done, not needed, or failed with a code; only its text goes into the result. */
+type StepEnd =
+  | { status: 'succeeded' | 'skipped'; detail: string }
+  | { status: 'failed'; code: string; detail: string };
+
+const ADMIN_ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'ptz'];
+/** The VMS records and shows live view; it needs no administration rights on the camera. */
+const VMS_ROLES: readonly Role[] = ['operator', 'viewer', 'ptz'];
+
+/** `CET-1CEST,M3.5.0,M10.5.0/3` or `UTC0`, as opposed to an IANA name such as `Europe/Paris`. */
+function isPosixTimeZone(zone: string): boolean {
+  return !zone.includes('/') && /^(<[^>]+>|[A-Za-z]{3,})[-+]?\d/.test(zone);
+}
+
+function policyOf(observation: Observation): PasswordPolicy | undefined {
+  const reported = observation.passphrasePolicy;
+  return (PASSWORD_POLICIES as readonly string[]).includes(reported ?? '')
+    ? (reported as PasswordPolicy)
+    : undefined;
+}
+
+interface Plan {
+  admin: { ref: string; credentials: Credentials };
+  service: { ref: string; credentials: Credentials };
+  vms: { ref: string; credentials: Credentials } | undefined;
+  network: NetworkPlan | undefined;
+  time: CommandParams<'provision'>['time'];
+}
+
+function planOf(context: JobContext<'provision'>): Plan {
+  const { params } = context;
+  return {
+    admin: { ref: params.admin, credentials: context.secret(params.admin) },
+    service: { ref: params.serviceAccount, credentials: context.secret(params.serviceAccount) },
+    vms:
+      params.vmsAccount === undefined
+        ? undefined
+        : { ref: params.vmsAccount, credentials: context.secret(params.vmsAccount) },
+    network: params.network,
+    time: params.time,
+  };
+}
+
+async function ensureAccount(
+  context: JobContext,
+  client: VapixClient,
+  plan: Plan,
+  account: { ref: string; credentials: Credentials },
+  roles: readonly Role[],
+  label: string,
+): Promise<StepEnd> {
+  const { username, password } = account.credentials;
+  if (username === plan.admin.credentials.username) {
+    return { status: 'skipped', detail: `The ${label} is the administrator account ${username}.` };
+  }
+  const { accounts } = await client.send(getUsers(), { signal: context.signal });
+  if (accounts.some((existing) => existing.username === username)) {
+    await client.send(updateUser({ username, password, roles }), { signal: context.signal });
+    return {
+      status: 'succeeded',
+      detail: `Set the password and roles of the existing ${label} ${username}.`,
+    };
+  }
+  await client.send(addUser({ username, password, roles }), { signal: context.signal });
+  return { status: 'succeeded', detail: `Created the ${label} ${username} (${roles.join(', ')}).` };
+}
+
+async function firstAdmin(
+  context: JobContext,
+  url: string,
+  observation: Observation,
+  plan: Plan,
+): Promise<StepEnd & { createdRoot?: boolean }> {
+  const admin = plan.admin.credentials;
+  if (observation.needsSetup === true) {
+    const policy = policyOf(observation);
+    if (policy !== undefined) {
+      const accounts = [plan.admin, plan.service, ...(plan.vms === undefined ? [] : [plan.vms])];
+      for (const account of accounts) {
+        const violations = checkPasswordPolicy(account.credentials.password, policy);
+        if (violations.length > 0) {
+          return {
+            status: 'failed',
+            code: 'password-policy',
+            detail: `The password "${account.ref}" does not meet the camera's "${policy}" passphrase policy: ${violations.map((violation) => violation.message).join(' ')} Nothing was created.`,
+          };
+        }
+      }
+    }
+    const created = await createFirstAdmin(context.cameras.client(url, null), admin, {
+      expectedSerial: context.serial,
+      signal: context.signal,
+    });
+    return {
+      status: 'succeeded',
+      createdRoot: created.createdRoot && admin.username !== 'root',
+      detail:
+        created.createdRoot && admin.username !== 'root'
+          ? `Created the administrator ${admin.username}, and root with the same password as this firmware requires.`
+          : `Created the administrator ${admin.username}.`,
+    };
+  }
+  // Not in factory-default state: a previous run may already have created the administrator.
+  const login = await context.cameras.checkLogin(url, admin);
+  if (login.outcome === 'works' && login.isAdmin !== false) {
+    return {
+      status: 'skipped',
+      detail: `The administrator ${admin.username} already exists and works.`,
+    };
+  }
+  const state =
+    observation.needsSetup === undefined
+      ? `Camera ${context.serial} cannot say whether it is in factory-default state (its firmware has no systemready)`
+      : `Camera ${context.serial} is not in factory-default state`;
+  return {
+    status: 'failed',
+    code: observation.needsSetup === undefined ? 'factory-default-unknown' : 'not-factory-default',
+    detail: `${state} and the administrator credential "${plan.admin.ref}" does not work (${login.outcome}); nothing was created.`,
+  };
+}
+
+async function applyTime(
+  context: JobContext,
+  client: VapixClient,
+  time: NonNullable<Plan['time']>,
+): Promise<StepEnd> {
+  const done: string[] = [];
+  if (isPosixTimeZone(time.timezone)) {
+    await client.send(updateParams({ 'root.Time.POSIXTimeZone': time.timezone }), {
+      signal: context.signal,
+    });
+    done.push(`time zone ${time.timezone}`);
+  } else {
+    try {
+      await client.send(setTimeZone(time.timezone), { signal: context.signal });
+      done.push(`time zone ${time.timezone}`);
+    } catch (error) {
+      if (!(error instanceof VapixUnsupportedError || error instanceof VapixApiError)) throw error;
+      return {
+        status: 'failed',
+        code: 'unsupported',
+        detail: `The camera cannot set the time zone "${time.timezone}" by name (${error.message}); give a POSIX time zone such as CET-1CEST,M3.5.0,M10.5.0/3.`,
+      };
+    }
+  }
+  const [server, ...others] = time.ntpServers;
+  if (server !== undefined) {
+    await client.send(
+      updateParams({
+        'root.Time.ObtainFromDHCP': 'no',
+        'root.Time.SyncSource': 'NTP',
+        'root.Time.NTP.Server': server,
+      }),
+      { signal: context.signal },
+    );
+    done.push(
+      others.length === 0
+        ? `NTP server ${server}`
+        : `NTP server ${server} (the camera keeps one; ${others.join(', ')} not applied)`,
+    );
+  }
+  return { status: 'succeeded', detail: `Set ${done.join(' and ')}.` };
+}
+
+async function applyNetwork(
+  context: JobContext,
+  url: string,
+  admin: Credentials,
+  network: NetworkPlan,
+): Promise<StepEnd & { url?: string }> {
+  if (network.mode === 'static' && network.dns.length > 0) {
+    return {
+      status: 'failed',
+      code: 'unsupported',
+      detail:
+        'Setting name servers is not supported by this agent yet; the address was not changed.',
+    };
+  }
+  const client = context.cameras.client(url, admin);
+  try {
+    await setIPv4WithFallback(
+      client,
+      network.mode === 'static'
+        ? {
+            mode: 'static',
+            address: network.address,
+            prefixLength: network.prefixLength,
+            defaultRouter: network.gateway,
+          }
+        : { mode: 'dhcp' },
+      { signal: context.signal },
+    );
+  } catch (error) {
+    // The camera may drop the connection as it changes address (reference §6.5): look for it.
+    if (!(error instanceof VapixTransportError) || error.code === 'VAPIX_ABORTED') throw error;
+  }
+  const target = network.mode === 'static' ? withHost(url, network.address) : url;
+  await context.progress('network', `Waiting for camera ${context.serial} at ${target}.`, 0.9);
+  const watched = await watchForSerial(context, {
+    candidateUrls: [target],
+    useDirectory: network.mode === 'dhcp',
+    timeoutMs: context.timing.addressChangeTimeoutMs,
+    requireFactoryDefault: false,
+    requireRestart: false,
+    cause: 'address-change',
+    step: 'network',
+  });
+  if (!watched.found) {
+    return {
+      status: 'failed',
+      code: 'address-change-lost',
+      detail: `The network plan was sent, but the camera was not found at ${target} afterwards: ${watched.message}`,
+    };
+  }
+  const login = await context.cameras.checkLogin(watched.url, admin);
+  if (login.outcome !== 'works') {
+    return {
+      status: 'failed',
+      code: 'login-failed',
+      detail: `Camera ${context.serial} answers at ${watched.url}, but the administrator credential ${login.outcome === 'rejected' ? 'is rejected there' : 'could not be tried there'}.`,
+    };
+  }
+  return {
+    status: 'succeeded',
+    url: watched.url,
+    detail:
+      network.mode === 'static'
+        ? `Static address ${network.address}/${network.prefixLength} via ${network.gateway}; the camera answers at ${watched.url}.`
+        : `DHCP; the camera answers at ${watched.url}.`,
+  };
+}
+
+/**
+ * Recommissions a factory-defaulted camera (PRODUCT step 7): the first administrator within the
+ * device's passphrase policy, Custody's service account, the VMS account, time settings and, last
+ * because it moves the camera, the network plan. Each step reports what it did; a step that finds
+ * its work already done (a re-run after a partial one) says so instead of failing, and the first
+ * failure stops the steps after it.
+ */
+export const runProvision: Verb<'provision'> = async (context) => {
+  const plan = planOf(context);
+  const located = await locateCamera(context);
+  if (!located.ok) return located.failure;
+  let url = located.url;
+  const steps: StepReport[] = [];
+  let createdRoot = false;
+  const wanted: ProvisionStep[] = ['first-admin', 'service-account'];
+  if (plan.vms !== undefined) wanted.push('vms-account');
+  if (plan.time !== undefined) wanted.push('time');
+  if (plan.network !== undefined) wanted.push('network');
+
+  const run = async (
+    step: ProvisionStep,
+  ): Promise<StepEnd & { url?: string; createdRoot?: boolean }> => {
+    const admin = plan.admin.credentials;
+    switch (step) {
+      case 'first-admin':
+        return firstAdmin(context, url, located.observation, plan);
+      case 'service-account':
+        return ensureAccount(
+          context,
+          context.cameras.client(url, admin),
+          plan,
+          plan.service,
+          ADMIN_ROLES,
+          'service account',
+        );
+      case 'vms-account':
+        return plan.vms === undefined
+          ? { status: 'skipped', detail: 'No VMS account was asked for.' }
+          : ensureAccount(
+              context,
+              context.cameras.client(url, admin),
+              plan,
+              plan.vms,
+              VMS_ROLES,
+              'VMS account',
+            );
+      case 'time':
+        return plan.time === undefined
+          ? { status: 'skipped', detail: 'No time settings were asked for.' }
+          : applyTime(context, context.cameras.client(url, admin), plan.time);
+      case 'network':
+        return plan.network === undefined
+          ? { status: 'skipped', detail: 'No network plan was given.' }
+          : applyNetwork(context, url, admin, plan.network);
+    }
+  };
+
+  let failure: StepReport | undefined;
+  for (const [index, step] of wanted.entries()) {
+    if (failure !== undefined) {
+      steps.push({
+        step,
+        status: 'not-run',
+        detail: `Not run: the ${failure.step} step failed.`,
+        code: null,
+      });
+      continue;
+    }
+    await context.progress(
+      step,
+      `Provisioning step ${index + 1} of ${wanted.length}: ${step}.`,
+      index / wanted.length,
+    );
+    let end: StepEnd & { url?: string; createdRoot?: boolean };
+    try {
+      end = await run(step);
+    } catch (error) {
+      if (!(error instanceof VapixError) || error.code === 'VAPIX_ABORTED') throw error;
+      end = { status: 'failed', code: jobCodeOf(error), detail: `${error.message}.` };
+    }
+    if (end.url !== undefined) url = end.url;
+    if (end.createdRoot === true) createdRoot = true;
+    const report: StepReport = {
+      step,
+      status: end.status,
+      detail: end.detail,
+      code: end.status === 'failed' ? end.code : null,
+    };
+    steps.push(report);
+    if (report.status === 'failed') failure = report;
+  }
+
+  const result: JsonRecord = {
+    url,
+    steps: steps.map((step) => ({ ...step })),
+    accounts: {
+      admin: plan.admin.credentials.username,
+      service: plan.service.credentials.username,
+      vms: plan.vms?.credentials.username ?? null,
+    },
+    createdRoot,
+  };
+  if (failure !== undefined) {
+    const done = steps.filter((step) => step.status === 'succeeded' || step.status === 'skipped');
+    return failed(
+      failure.code ?? 'provision-failed',
+      `Provisioning stopped at "${failure.step}": ${failure.detail} Done before it: ${done.map((step) => step.step).join(', ') || 'nothing'}.`,
+      result,
+    );
+  }
+  return succeeded(result);
+};
