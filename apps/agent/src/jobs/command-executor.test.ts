@@ -367,6 +367,20 @@ describe('idempotency by command id', () => {
     expect(second).toEqual({ ...first, replayed: true });
   });
 
+  it('returns the stored result of a command re-delivered after it expired, without running it', async () => {
+    let clock = NOW;
+    const { executor, runs, resultsFor } = harness({ now: () => new Date(clock) });
+    const payload = payloadOf({ expiresAt: iso(NOW + 60_000) });
+    await executor.handle(messageOf(payload));
+    clock = NOW + 120_000;
+    await executor.handle(messageOf(payload));
+
+    expect(runs).toEqual([payload.commandId]);
+    const [first, second] = resultsFor(payload.commandId);
+    expect(first?.outcome).toBe('succeeded');
+    expect(second).toEqual({ ...first, replayed: true });
+  });
+
   it('makes a delivery that arrives while the command runs wait for it and replay its result', async () => {
     const gate = deferred();
     const runs: string[] = [];

@@ -441,14 +441,6 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     log.info('command received', { commandId, verb: payload.verb, serial: payload.serial });
     await send(scrub, { type: 'command-ack', commandId });
 
-    const binding = checkCommandBinding(payload, {
-      agentId: identity.agentId,
-      siteId: identity.siteId,
-      now: now(),
-      ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
-    });
-    if (binding !== null) return refuse(scrub, commandId, binding.refusal, binding.message);
-
     // A re-delivery while the command is queued or running waits for it, then reads its result.
     for (
       let earlier = inFlight.get(commandId);
@@ -481,6 +473,15 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       log.info('command already ran; sending its stored result', { commandId });
       return reportResult(scrub, stored, true);
     }
+    // Checked after the stored result: a genuine command that already ran gets its result back
+    // even once it has expired; only a command about to run must still be within its binding.
+    const binding = checkCommandBinding(payload, {
+      agentId: identity.agentId,
+      siteId: identity.siteId,
+      now: now(),
+      ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
+    });
+    if (binding !== null) return refuse(scrub, commandId, binding.refusal, binding.message);
     const execution = execute(payload, scrub);
     const settled = execution.then(
       () => undefined,
