@@ -94,6 +94,9 @@ describe.each(FIRMWARE_IDS.map((firmware, index) => [firmware, index] as const))
         const client = clients.open({ url: httpUrlOf(camera) });
         await expect(createFirstAdmin(client, ADMIN)).rejects.toMatchObject({
           code: 'VAPIX_UNSUPPORTED',
+          message: expect.stringMatching(
+            /no systemready\.cgi .*cannot confirm .*factory-default state.*web interface/,
+          ) as string,
         });
         expect(camera.state.users).toEqual([]);
       });

@@ -40,20 +40,23 @@ export function paramCgi(context: RequestContext): HandlerResult {
   const verified = authorize(context, action === 'list' ? 'viewer' : 'admin');
   if ('response' in verified) return verified.response;
   if (action === 'list') {
-    const groups = (form.get('group') ?? 'root').split(',').map((group) => group.trim());
-    const parameters = camera.parameters();
-    const lines: string[] = [];
-    for (const group of groups) {
-      const rooted = group === 'root' || group.startsWith('root.');
-      const path = group === 'root' ? '' : rooted ? group.slice(5) : group;
-      const matches = parameters.filter(([name]) => isInGroup(name, path));
-      if (matches.length === 0) {
-        lines.push(`# Error: Error -1 getting param in group '${group}'`);
-        continue;
+    const groupList = form.get('group') ?? 'root';
+    const body = camera.renderedParameters(groupList, () => {
+      const parameters = camera.parameters();
+      const lines: string[] = [];
+      for (const group of groupList.split(',').map((name) => name.trim())) {
+        const rooted = group === 'root' || group.startsWith('root.');
+        const path = group === 'root' ? '' : rooted ? group.slice(5) : group;
+        const matches = parameters.filter(([name]) => isInGroup(name, path));
+        if (matches.length === 0) {
+          lines.push(`# Error: Error -1 getting param in group '${group}'`);
+          continue;
+        }
+        for (const [name, value] of matches) lines.push(`${rooted ? 'root.' : ''}${name}=${value}`);
       }
-      for (const [name, value] of matches) lines.push(`${rooted ? 'root.' : ''}${name}=${value}`);
-    }
-    return paramResponse(context, `${lines.join('\n')}\n`);
+      return `${lines.join('\n')}\n`;
+    });
+    return paramResponse(context, body);
   }
   if (action === 'update') {
     const errors: string[] = [];

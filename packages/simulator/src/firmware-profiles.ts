@@ -158,6 +158,10 @@ export const FIRMWARE_PROFILES: Readonly<Record<FirmwareId, FirmwareProfile>> = 
         'user-management': '1.1',
       }),
     },
+    // Not recorded for 9.80 (reference §3.1): anonymous getAllUnrestrictedProperties is
+    // captured from 10.12 on, its 2004 rejection only from an unnamed older firmware (API 1.0),
+    // and the docs call the CGI authenticated. Kept behind authentication, answering 2004 once
+    // authenticated: the reading that gives a client the least, so probes must cope without it.
     basicDeviceInfo: { apiVersion: '1.1', echoMethod: 'always', unrestrictedProperties: false },
     systemReady: {
       apiVersion: '1.1',

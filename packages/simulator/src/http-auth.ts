@@ -1,37 +1,57 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type ParsedAuthorization =
   | { scheme: 'basic'; username: string; password: string }
   | { scheme: 'digest'; params: Map<string, string> }
   | { scheme: 'other' };
 
-/** Splits `a="x, y", b=z` into pairs, honouring quotes and backslash escapes. */
+function isSeparator(code: number): boolean {
+  // Space, tab, CR, LF and the comma between pairs.
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a || code === 0x2c;
+}
+
+/**
+ * Splits `a="x, y", b=z` into pairs, honouring quotes and backslash escapes. Scans by char
+ * code and copies runs in slices: every credentialed request passes through here.
+ */
 export function parseAuthParams(input: string): Map<string, string> {
   const params = new Map<string, string>();
+  const length = input.length;
   let index = 0;
-  while (index < input.length) {
-    while (index < input.length && /[\s,]/.test(input[index] ?? '')) index += 1;
+  while (index < length) {
+    while (index < length && isSeparator(input.charCodeAt(index))) index += 1;
     const nameStart = index;
-    while (index < input.length && input[index] !== '=' && input[index] !== ',') index += 1;
+    while (index < length) {
+      const code = input.charCodeAt(index);
+      if (code === 0x3d || code === 0x2c) break;
+      index += 1;
+    }
     const name = input.slice(nameStart, index).trim().toLowerCase();
-    if (input[index] !== '=') {
+    if (input.charCodeAt(index) !== 0x3d) {
       if (name) params.set(name, '');
       continue;
     }
     index += 1;
-    while (input[index] === ' ') index += 1;
+    while (input.charCodeAt(index) === 0x20) index += 1;
     let value = '';
-    if (input[index] === '"') {
+    if (input.charCodeAt(index) === 0x22) {
       index += 1;
-      while (index < input.length && input[index] !== '"') {
-        if (input[index] === '\\' && index + 1 < input.length) index += 1;
-        value += input[index];
+      let runStart = index;
+      while (index < length) {
+        const code = input.charCodeAt(index);
+        if (code === 0x22) break;
+        if (code === 0x5c && index + 1 < length) {
+          value += input.slice(runStart, index);
+          index += 1;
+          runStart = index;
+        }
         index += 1;
       }
+      value += input.slice(runStart, index);
       index += 1;
     } else {
       const valueStart = index;
-      while (index < input.length && input[index] !== ',') index += 1;
+      while (index < length && input.charCodeAt(index) !== 0x2c) index += 1;
       value = input.slice(valueStart, index).trim();
     }
     if (name) params.set(name, value);
@@ -59,7 +79,7 @@ export function parseAuthorization(header: string | undefined): ParsedAuthorizat
 }
 
 export function md5Hex(value: string): string {
-  return createHash('md5').update(value, 'utf8').digest('hex');
+  return hash('md5', value, 'hex');
 }
 
 export interface DigestResponseInput {
@@ -95,7 +115,7 @@ export type NonceCheck = 'valid' | 'stale' | 'invalid';
  * realm and that time. A new secret at every boot invalidates the previous boot's nonces.
  */
 export class NonceIssuer {
-  private secret = randomBytes(16);
+  private secret = randomBytes(16).toString('hex');
   private readonly lastNonceCount = new Map<string, number>();
 
   constructor(
@@ -105,7 +125,7 @@ export class NonceIssuer {
 
   /** Forgets every nonce, as an Apache restart does. */
   rotate(): void {
-    this.secret = randomBytes(16);
+    this.secret = randomBytes(16).toString('hex');
     this.lastNonceCount.clear();
   }
 
@@ -146,10 +166,6 @@ export class NonceIssuer {
   }
 
   private hash(timestamp: string): string {
-    return createHash('sha1')
-      .update(this.secret)
-      .update(this.realm)
-      .update(timestamp)
-      .digest('hex');
+    return hash('sha1', `${this.secret}${this.realm}${timestamp}`, 'hex');
   }
 }

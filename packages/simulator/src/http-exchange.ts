@@ -174,6 +174,17 @@ export function authorize(context: RequestContext, minimum: Role): Verified {
   return verified;
 }
 
+let lastDate = { second: Number.NaN, text: '' };
+
+/** The `Date` header for a simulated time; the text changes once a second, so it is reused. */
+function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== lastDate.second) {
+    lastDate = { second, text: new Date(second * 1000).toUTCString() };
+  }
+  return lastDate.text;
+}
+
 export function writeResponse(
   res: ServerResponse,
   camera: SimulatedCamera,
@@ -181,7 +192,7 @@ export function writeResponse(
 ): void {
   const body = response.body ?? '';
   res.statusCode = response.status;
-  res.setHeader('Date', new Date(camera.clockNow()).toUTCString());
+  res.setHeader('Date', httpDate(camera.clockNow()));
   if (camera.profile.serverHeader) res.setHeader('Server', camera.profile.serverHeader);
   if (camera.profile.unauthorizedStyle === 'json') {
     for (const [name, value] of Object.entries(HARDENING_HEADERS)) res.setHeader(name, value);

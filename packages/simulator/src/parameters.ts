@@ -44,7 +44,8 @@ export const SOFT_RESET_KEPT_PARAMETERS = [
 
 /**
  * The parameter tree before any update, in the order param.cgi lists it, keys without `root.`.
- * Built on demand from the camera's identity so a thousand cameras share no copies.
+ * Built on demand from the camera's identity; a camera keeps it only once asked, until a
+ * value it depends on changes.
  */
 export function defaultParameters(source: ParameterSource): [string, string][] {
   const { profile } = source;

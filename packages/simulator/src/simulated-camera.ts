@@ -113,6 +113,13 @@ export interface CameraStateSnapshot {
   resetSource: ResetSource;
 }
 
+interface ParameterTable {
+  key: string;
+  list: readonly (readonly [string, string])[];
+  byName: ReadonlyMap<string, string>;
+  rendered: Map<string, string>;
+}
+
 export interface CameraStats {
   requests: number;
   authFailures: number;
@@ -180,6 +187,9 @@ export class SimulatedCamera {
   readonly createdAt: number;
 
   private overrides: Map<string, string>;
+  /** Bumped on every change to `overrides`, so the parameter table knows it is out of date. */
+  private overridesVersion = 0;
+  private parameterCache: ParameterTable | undefined;
   private phaseValue: CameraPhase = 'off';
   private powered = false;
   private fault: CameraFault | undefined;
@@ -345,28 +355,66 @@ export class SimulatedCamera {
 
   // Parameters
 
-  parameters(): [string, string][] {
-    const defaults = defaultParameters({
-      profile: this.profile,
-      ...this.identity,
-      address: this.endpoint?.address ?? '0.0.0.0',
-      httpsPort: this.endpoint?.httpsPort,
-      rtspPort: this.endpoint?.rtspPort,
-      rootPasswordSet: this.users.has('root'),
-    });
-    return defaults.map(([name, value]) => [name, this.overrides.get(name) ?? value]);
+  /**
+   * Every parameter with its current value. Built once per change of what it depends on
+   * (address, ports, root account, overrides) rather than per request; callers must not
+   * modify the returned list.
+   */
+  parameters(): readonly (readonly [string, string])[] {
+    return this.parameterTable().list;
   }
 
   parameter(name: string): string | undefined {
-    return this.overrides.get(name) ?? this.parameters().find(([key]) => key === name)?.[1];
+    return this.overrides.get(name) ?? this.parameterTable().byName.get(name);
+  }
+
+  /**
+   * `render()`'s text for a param.cgi group list, remembered until a parameter changes. A
+   * few lists per camera at most: a probe asks the same one or two every time.
+   */
+  renderedParameters(groups: string, render: () => string): string {
+    const { rendered } = this.parameterTable();
+    let text = rendered.get(groups);
+    if (text === undefined) {
+      if (rendered.size >= 8) rendered.clear();
+      text = render();
+      rendered.set(groups, text);
+    }
+    return text;
   }
 
   /** Returns false for unknown or read-only parameters. */
   setParameter(name: string, value: string): boolean {
     if (isReadOnlyParameter(name)) return false;
-    if (!this.parameters().some(([key]) => key === name)) return false;
+    if (!this.parameterTable().byName.has(name)) return false;
     this.overrides.set(name, value);
+    this.overridesVersion += 1;
     return true;
+  }
+
+  private parameterTable(): ParameterTable {
+    const endpoint = this.endpoint;
+    const key = `${endpoint?.address}|${endpoint?.httpsPort}|${endpoint?.rtspPort}|${this.users.has('root')}|${this.overridesVersion}`;
+    if (this.parameterCache?.key === key) return this.parameterCache;
+    const defaults = defaultParameters({
+      profile: this.profile,
+      ...this.identity,
+      address: endpoint?.address ?? '0.0.0.0',
+      httpsPort: endpoint?.httpsPort,
+      rtspPort: endpoint?.rtspPort,
+      rootPasswordSet: this.users.has('root'),
+    });
+    const list = defaults.map(
+      ([name, value]) => [name, this.overrides.get(name) ?? value] as const,
+    );
+    const table: ParameterTable = {
+      key,
+      list,
+      byName: new Map(list),
+      rendered: new Map(),
+    };
+    this.parameterCache = table;
+    return table;
   }
 
   // Lifecycle
@@ -403,6 +451,7 @@ export class SimulatedCamera {
       }
     }
     this.overrides = kept;
+    this.overridesVersion += 1;
     if (mode === 'hard') {
       this.pendingMove = {};
       this.certificate = undefined;

@@ -76,6 +76,29 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+const PLAIN_PATH = /^(?:\/[\w~-][\w.~-]*)+$/;
+
+function reply(res: ServerResponse, camera: SimulatedCamera, result: HandlerResult): void {
+  writeResponse(res, camera, result);
+  const after = result.after;
+  if (after) res.once('finish', () => setImmediate(after));
+}
+
+/**
+ * Path and query of a request-target. A plain `/path?query` (what clients send) is split
+ * directly; anything URL parsing could change (escapes, dot segments, `//`, a fragment) goes
+ * through it.
+ */
+function splitTarget(target: string): { path: string; query: URLSearchParams } {
+  const mark = target.indexOf('?');
+  const path = mark === -1 ? target : target.slice(0, mark);
+  if (PLAIN_PATH.test(path) && !target.includes('#')) {
+    return { path, query: new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1)) };
+  }
+  const url = new URL(target, 'http://camera.invalid');
+  return { path: url.pathname, query: url.searchParams };
+}
+
 /** Serves every camera's VAPIX HTTP(S) and UPnP description requests. */
 export function createVapixHandler(moveCamera: AddressMover) {
   const table = routes(moveCamera);
@@ -96,47 +119,40 @@ export function createVapixHandler(moveCamera: AddressMover) {
     if (delay > 0) await sleep(delay);
     if (res.destroyed) return;
     const target = req.url ?? '/';
-    const url = new URL(target, 'http://camera.invalid');
+    const { path, query } = splitTarget(target);
     const context: RequestContext = {
       camera,
       req,
       secure: kind === 'https',
       method: req.method ?? 'GET',
-      path: url.pathname,
+      path,
       target,
-      query: url.searchParams,
+      query,
       body: body ?? Buffer.alloc(0),
       source: req.socket.remoteAddress ?? 'unknown',
     };
-    const reply = (result: HandlerResult) => {
-      writeResponse(res, camera, result);
-      if (result.after) {
-        const after = result.after;
-        res.once('finish', () => setImmediate(after));
-      }
-    };
     if (body === undefined) {
-      reply({ status: 413, headers: { Connection: 'close' }, body: '' });
+      reply(res, camera, { status: 413, headers: { Connection: 'close' }, body: '' });
       return;
     }
     if (camera.isBlocked(context.source)) {
       camera.stats.blocked += 1;
-      reply(errorPage(camera.profile, 403, context.path));
+      reply(res, camera, errorPage(camera.profile, 403, context.path));
       return;
     }
     if (kind === 'upnp') {
-      reply(upnpDescription(context));
+      reply(res, camera, upnpDescription(context));
       return;
     }
     const handler = table.get(context.path);
     if (!handler) {
-      reply(notFound(context));
+      reply(res, camera, notFound(context));
       return;
     }
     if (!camera.isReady && context.path !== '/axis-cgi/systemready.cgi') {
-      reply(errorPage(camera.profile, 503, context.path));
+      reply(res, camera, errorPage(camera.profile, 503, context.path));
       return;
     }
-    reply(await handler(context));
+    reply(res, camera, await handler(context));
   };
 }

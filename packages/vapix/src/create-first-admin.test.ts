@@ -14,7 +14,7 @@ import {
   type FakeRequest,
 } from './test-support/fake-camera.ts';
 import { createVapixClient } from './vapix-client.ts';
-import { VapixPreconditionError } from './vapix-error.ts';
+import { VapixPreconditionError, VapixUnsupportedError } from './vapix-error.ts';
 
 const PASSWORD = 'First-Admin-Pass!';
 const cameras: FakeCamera[] = [];
@@ -111,6 +111,34 @@ describe('createFirstAdmin (reference §4.3)', () => {
       password: PASSWORD,
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(VapixPreconditionError);
+    expect(adds).toHaveLength(0);
+  });
+
+  it('refuses firmware without systemready, saying why and what to do, and writes nothing', async () => {
+    const adds: string[] = [];
+    // 5.x: systemready.cgi is absent (404), and pwdgrp would take an anonymous first account.
+    const camera = await startFakeCamera({
+      users: {},
+      anonymousPaths: ['/axis-cgi/systemready.cgi'],
+      isAnonymous: (request: FakeRequest) => request.path === '/axis-cgi/pwdgrp.cgi',
+      routes: {
+        'POST /axis-cgi/pwdgrp.cgi': (request) => {
+          adds.push(request.body);
+          return text(pwdgrpPage('Created account root.'), 'text/html');
+        },
+      },
+    });
+    cameras.push(camera);
+    const error: unknown = await createFirstAdmin(clientFor(camera), {
+      username: 'root',
+      password: PASSWORD,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VapixUnsupportedError);
+    expect(error).toMatchObject({ code: 'VAPIX_UNSUPPORTED', path: '/axis-cgi/systemready.cgi' });
+    const message = (error as Error).message;
+    expect(message).toMatch(/no systemready\.cgi .*cannot confirm .*factory-default state/);
+    expect(message).toMatch(/web interface/);
+    expect(message).not.toContain(PASSWORD);
     expect(adds).toHaveLength(0);
   });
 

@@ -1,7 +1,7 @@
 import { getAllUnrestrictedProperties } from './apis/basic-device-info.ts';
 import { listParams } from './apis/param-cgi.ts';
 import { addUser } from './apis/pwdgrp.ts';
-import { systemReady } from './apis/system-ready.ts';
+import { SYSTEM_READY_PATH, systemReady } from './apis/system-ready.ts';
 import type { Credentials } from './types.ts';
 import type { VapixClient } from './vapix-client.ts';
 import {
@@ -30,17 +30,42 @@ export interface FirstAdminResult {
 
 const ADMIN_ROLES = ['admin', 'operator', 'viewer', 'ptz'] as const;
 
+/**
+ * Why firmware without systemready gets no anonymous first admin: `needsetup` is the only
+ * factory-default signal the reference gives (§4.3, "needsetup decides the state, not 401 vs
+ * 200"), and systemready exists from 9.50 (§7.1). 5.x also lists `System.RootPwdSet`, but no
+ * capture shows its value on a factory-defaulted device or whether it can be read without
+ * credentials there, so it is not taken as proof either.
+ */
+const NO_SYSTEMREADY =
+  'the device has no systemready.cgi (firmware before 9.50, such as 5.x), so it cannot confirm ' +
+  'that it is in factory-default state, and no account is created anonymously on an ' +
+  'unconfirmed device. Set the first administrator password in the camera web interface ' +
+  '(over HTTPS where offered), then add the camera with that account.';
+
 async function assertNeedsSetup(
   client: VapixClient,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const ready = await client.send(systemReady(), { credentials: null, signal });
+  let ready;
+  try {
+    ready = await client.send(systemReady(), { credentials: null, signal });
+  } catch (error) {
+    if (error instanceof VapixUnsupportedError) {
+      throw new VapixUnsupportedError(NO_SYSTEMREADY, {
+        method: 'POST',
+        path: SYSTEM_READY_PATH,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   if (ready.needSetup !== true) {
     throw new VapixPreconditionError(
       'the device is not in factory-default state (needsetup is not "yes")',
       {
         method: 'POST',
-        path: '/axis-cgi/systemready.cgi',
+        path: SYSTEM_READY_PATH,
       },
     );
   }
@@ -83,6 +108,8 @@ async function reportedSerial(
  * state allows (reference §4.3): `grp=root`, `sgrp=admin:operator:viewer:ptz`. `needsetup` is
  * re-read right before every anonymous write. Firmware that answers "not a valid initial
  * admin user" gets `root` first, then the requested user added while authenticated as root.
+ * Firmware without systemready (before 9.50) is refused with VAPIX_UNSUPPORTED before anything
+ * is written: nothing there proves the factory-default state.
  */
 export async function createFirstAdmin(
   client: VapixClient,

@@ -1,6 +1,6 @@
 import { getApiList } from './apis/api-discovery.ts';
 import { getAllUnrestrictedProperties } from './apis/basic-device-info.ts';
-import { listParams } from './apis/param-cgi.ts';
+import { listParams, type ParamList } from './apis/param-cgi.ts';
 import { yesNo } from './apis/string-record.ts';
 import { systemReady } from './apis/system-ready.ts';
 import type { VapixRequest } from './request.ts';
@@ -20,7 +20,7 @@ export type CapabilityId = string;
  * Errors that only say "this source did not tell us": the next source is tried. Everything
  * else (auth, lock-out, budget, transport) stops detection, so it never adds login attempts.
  */
-function isInconclusive(error: unknown): boolean {
+export function isInconclusive(error: unknown): boolean {
   if (error instanceof VapixUnsupportedError || error instanceof VapixApiError) return true;
   if (error instanceof VapixMalformedResponseError) return true;
   return error instanceof VapixHttpError && error.code !== 'VAPIX_FORBIDDEN';
@@ -44,24 +44,46 @@ const PROPERTY_CAPABILITIES: ReadonlyArray<[string, string, (value: string) => b
 ];
 
 /**
+ * What the caller already learned with the same client, so no call is repeated: the
+ * param.cgi list it read (containing `root.Properties`), and whether the anonymous
+ * systemready and basicdeviceinfo answered (true), answered 404 (false) or told nothing
+ * (undefined, e.g. a 401).
+ */
+export interface KnownSources {
+  properties?: ParamList;
+  systemReady?: boolean;
+  basicDeviceInfo?: boolean;
+}
+
+/**
  * Which APIs the device offers (reference §7.2): apidiscovery first, then param.cgi
  * `Properties.*`, then probing the anonymous endpoints, a 404 meaning "unsupported".
+ * apidiscovery (9.x+) is not asked where basicdeviceinfo.cgi (8.40+) answered 404 and the
+ * known `Properties.ApiDiscovery.ApiDiscovery` does not say yes (reference §3.2, §7.1).
  */
 export async function detectCapabilities(
   client: VapixClient,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; known?: KnownSources } = {},
 ): Promise<CapabilityId[]> {
   const found = new Set<CapabilityId>();
+  const known = options.known ?? {};
   const send = <T>(request: VapixRequest<T>): Promise<T> =>
     client.send(request, { signal: options.signal });
 
-  const discovery = await attempt(() => send(getApiList()));
-  if ('value' in discovery) {
+  const predatesDiscovery =
+    known.basicDeviceInfo === false &&
+    known.properties !== undefined &&
+    yesNo(known.properties.params['Properties.ApiDiscovery.ApiDiscovery']) !== true;
+  const discovery = predatesDiscovery ? undefined : await attempt(() => send(getApiList()));
+  if (discovery !== undefined && 'value' in discovery) {
     found.add('api-discovery');
     for (const api of discovery.value.apis) found.add(api.id);
   }
 
-  const properties = await attempt(() => send(listParams('root.Properties')));
+  const properties =
+    known.properties === undefined
+      ? await attempt(() => send(listParams('root.Properties')))
+      : { value: known.properties };
   if ('value' in properties) {
     found.add('param-cgi');
     for (const [name, capability, test] of PROPERTY_CAPABILITIES) {
@@ -70,16 +92,27 @@ export async function detectCapabilities(
     }
   }
 
-  if (!('value' in discovery)) {
-    const ready = await attempt(() =>
-      client.send(systemReady(), { signal: options.signal, credentials: null }),
-    );
-    if ('value' in ready) found.add('systemready');
-    const info = await attempt(() =>
-      client.send(getAllUnrestrictedProperties(), { signal: options.signal, credentials: null }),
-    );
-    // A JSON-RPC error (2004 on older firmware) still proves the CGI exists.
-    if ('value' in info || info.error instanceof VapixApiError) found.add('basic-device-info');
+  if (discovery === undefined || !('value' in discovery)) {
+    let hasSystemReady = known.systemReady;
+    if (hasSystemReady === undefined) {
+      const ready = await attempt(() =>
+        client.send(systemReady(), { signal: options.signal, credentials: null }),
+      );
+      hasSystemReady = 'value' in ready;
+    }
+    if (hasSystemReady) found.add('systemready');
+    let hasBasicDeviceInfo = known.basicDeviceInfo;
+    if (hasBasicDeviceInfo === undefined) {
+      const info = await attempt(() =>
+        client.send(getAllUnrestrictedProperties(), {
+          signal: options.signal,
+          credentials: null,
+        }),
+      );
+      // A JSON-RPC error (2004 on older firmware) still proves the CGI exists.
+      hasBasicDeviceInfo = 'value' in info || info.error instanceof VapixApiError;
+    }
+    if (hasBasicDeviceInfo) found.add('basic-device-info');
   }
 
   return [...found].sort();

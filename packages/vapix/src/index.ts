@@ -48,7 +48,7 @@ export { getDateTimeInfo, setDateTime, setTimeZone } from './apis/time.ts';
 export type { DateTimeInfo } from './apis/time.ts';
 
 export { detectCapabilities } from './detect-capabilities.ts';
-export type { CapabilityId } from './detect-capabilities.ts';
+export type { CapabilityId, KnownSources } from './detect-capabilities.ts';
 export { createFirstAdmin } from './create-first-admin.ts';
 export type { CreateFirstAdminOptions, FirstAdminResult } from './create-first-admin.ts';
 export { factoryDefaultWithFallback, restartWithFallback } from './maintenance.ts';

@@ -1,7 +1,6 @@
-import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createAttemptBudget } from './attempt-budget.ts';
+import { parseParamList } from './apis/param-cgi.ts';
 import { detectCapabilities } from './detect-capabilities.ts';
 import { API_DISCOVERY_404_5_51, GET_API_LIST_12_9 } from './fixtures/api-discovery.ts';
 import { UNRESTRICTED_2004_ERROR } from './fixtures/basic-device-info.ts';
@@ -16,32 +15,26 @@ import { NETWORK_SETTER_OK } from './fixtures/network-and-time.ts';
 import { BRAND_AND_PROPERTIES_5_51, PROPERTIES_9_80 } from './fixtures/param-cgi.ts';
 import { SYSTEM_READY_10_12, SYSTEM_READY_12 } from './fixtures/system-ready.ts';
 import { factoryDefaultWithFallback, restartWithFallback } from './maintenance.ts';
-import { createRequestLimiter } from './request-limiter.ts';
 import { setIPv4WithFallback, subnetMaskOf } from './set-ipv4-with-fallback.ts';
-import { createVapixClient, type VapixClient } from './vapix-client.ts';
+import {
+  createMockTransport,
+  type MockTransport,
+  type SentRequest,
+} from './test-support/mock-transport.ts';
+import type { VapixClient } from './vapix-client.ts';
 import { VapixApiError, VapixAuthError } from './vapix-error.ts';
 import { waitForRestart, type RestartState } from './wait-for-restart.ts';
 
-const ORIGIN = 'http://camera.test';
-let agent: MockAgent;
+let transport: MockTransport;
 let vapix: VapixClient;
-let sent: Array<{ method: string; path: string; body: string }>;
+let sent: SentRequest[];
 
 beforeEach(() => {
-  agent = new MockAgent();
-  agent.disableNetConnect();
-  sent = [];
-  vapix = createVapixClient({
-    url: ORIGIN,
-    dispatcher: agent,
-    budget: createAttemptBudget(),
-    limiter: createRequestLimiter(),
-  });
+  transport = createMockTransport();
+  ({ vapix, sent } = transport);
 });
 
-afterEach(async () => {
-  await agent.close();
-});
+afterEach(() => transport.close());
 
 function reply(
   path: string,
@@ -49,24 +42,15 @@ function reply(
   body: string,
   headers: Record<string, string> = { 'content-type': 'application/json' },
 ): void {
-  agent
-    .get(ORIGIN)
-    .intercept({ path: (candidate) => candidate.split('?')[0] === path, method: () => true })
-    .reply((options) => {
-      sent.push({
-        method: options.method,
-        path: options.path,
-        body: typeof options.body === 'string' ? options.body : '',
-      });
-      return { statusCode: status, data: body, responseOptions: { headers } };
-    });
+  transport.reply({ path, status, body, headers });
 }
 
 function replyDown(path: string): void {
-  agent
-    .get(ORIGIN)
-    .intercept({ path, method: 'POST' })
-    .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  transport.replyWithError(
+    path,
+    'POST',
+    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  );
 }
 
 const html = { 'content-type': 'text/html' };
@@ -185,6 +169,38 @@ describe('detectCapabilities (reference §7.2)', () => {
     reply('/axis-cgi/systemready.cgi', 200, SYSTEM_READY_10_12);
     reply('/axis-cgi/basicdeviceinfo.cgi', 200, UNRESTRICTED_2004_ERROR);
     expect(await detectCapabilities(vapix)).toEqual(['basic-device-info', 'systemready']);
+  });
+
+  it('reuses the Properties list and anonymous answers the caller already has', async () => {
+    reply('/axis-cgi/apidiscovery.cgi', 200, GET_API_LIST_12_9);
+    const known = {
+      properties: parseParamList(PROPERTIES_9_80),
+      systemReady: true,
+      basicDeviceInfo: true,
+    };
+    expect(await detectCapabilities(vapix, { known })).toContain('fwmgr');
+    expect(sent.map((request) => request.path)).toEqual(['/axis-cgi/apidiscovery.cgi']);
+  });
+
+  it('skips apidiscovery where basicdeviceinfo is absent and Properties do not list it (5.x)', async () => {
+    const known = {
+      properties: parseParamList(BRAND_AND_PROPERTIES_5_51),
+      systemReady: false,
+      basicDeviceInfo: false,
+    };
+    expect(await detectCapabilities(vapix, { known })).toEqual([
+      'https',
+      'param-cgi',
+      'user-management',
+    ]);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('still asks apidiscovery when the Properties say it exists, whatever else is known', async () => {
+    reply('/axis-cgi/apidiscovery.cgi', 200, GET_API_LIST_12_9);
+    const known = { properties: parseParamList(PROPERTIES_9_80), basicDeviceInfo: false };
+    expect(await detectCapabilities(vapix, { known })).toContain('api-discovery');
+    expect(sent).toHaveLength(1);
   });
 
   it('stops at an authentication failure instead of trying other sources', async () => {

@@ -134,6 +134,47 @@ describe('probe (reference §3.1 unauthenticated probe pattern, §4.3)', () => {
     ).toBe(true);
   });
 
+  it('asks nothing twice: one param.cgi list checks the login and feeds the capabilities', async () => {
+    const camera = await modernCamera();
+    await probe(camera.url, { username: 'root', password: PASSWORD }, options());
+    expect(
+      camera.requests.map(
+        (request) =>
+          `${request.authorization === undefined ? 'anonymous' : 'signed'} ${request.target.split('&')[0]}${request.body.match(/"method":"(\w+)"/)?.[1] ?? ''}`,
+      ),
+    ).toEqual([
+      'anonymous /axis-cgi/systemready.cgisystemready',
+      'anonymous /axis-cgi/basicdeviceinfo.cgigetAllUnrestrictedProperties',
+      'anonymous /axis-cgi/param.cgi?action=list',
+      'signed /axis-cgi/param.cgi?action=list',
+      'signed /axis-cgi/apidiscovery.cgigetApiList',
+    ]);
+    expect(camera.requests[3]?.target).toBe(
+      '/axis-cgi/param.cgi?action=list&group=root.Properties',
+    );
+  });
+
+  it('falls back to basicdeviceinfo when the account may not list parameters (403)', async () => {
+    const camera = await modernCamera({
+      routes: {
+        'POST /axis-cgi/systemready.cgi': () => json(SYSTEM_READY_12),
+        'POST /axis-cgi/basicdeviceinfo.cgi': (request) =>
+          json(isUnrestricted(request) ? UNRESTRICTED_2004_ERROR : GET_ALL_PROPERTIES_P3265V),
+        'POST /axis-cgi/apidiscovery.cgi': () => json(GET_API_LIST_12_9),
+        'GET /axis-cgi/param.cgi': () => ({ status: 403, body: 'Forbidden' }),
+      },
+    });
+    const budget = createAttemptBudget();
+    const result = await probe(
+      camera.url,
+      { username: 'root', password: PASSWORD },
+      options(budget),
+    );
+    expect(result.accessState).toBe('authenticated');
+    expect(result.identity).toMatchObject({ serial: 'B8A44F631339', model: 'P3265-V' });
+    expect(budget.failures(new URL(camera.url).host)).toBe(0);
+  });
+
   it('reports login-failed after exactly one rejected credentialed attempt, with the realm serial', async () => {
     const camera = await modernCamera();
     const budget = createAttemptBudget();
@@ -342,6 +383,13 @@ describe('probe (reference §3.1 unauthenticated probe pattern, §4.3)', () => {
           request.path === '/axis-cgi/basicdeviceinfo.cgi' && request.authorization !== undefined,
       ),
     ).toBe(false);
+    // The 404s already told what 5.x lacks: no apidiscovery, no second anonymous round.
+    expect(camera.requests.map((request) => request.target)).toEqual([
+      '/axis-cgi/systemready.cgi',
+      '/axis-cgi/basicdeviceinfo.cgi',
+      '/axis-cgi/param.cgi?action=list&group=root.Brand,root.Properties',
+      '/axis-cgi/param.cgi?action=list&group=root.Brand,root.Properties',
+    ]);
   });
 
   it('falls back to param.cgi when the JSON APIs are challenged before their 404', async () => {

@@ -1,7 +1,7 @@
 import { getAllProperties, getAllUnrestrictedProperties } from './apis/basic-device-info.ts';
-import { listParams } from './apis/param-cgi.ts';
+import { listParams, type ParamList } from './apis/param-cgi.ts';
 import { systemReady, type SystemReady } from './apis/system-ready.ts';
-import { detectCapabilities } from './detect-capabilities.ts';
+import { detectCapabilities, isInconclusive } from './detect-capabilities.ts';
 import {
   identityFromParams,
   identityFromProperties,
@@ -81,6 +81,21 @@ async function tryAnonymous<T>(
 }
 
 /**
+ * Whether an anonymous call showed the capability: true for an answer (or, where
+ * `apiErrorProves`, a JSON-RPC error, which proves the CGI exists), false for a 404 or an
+ * unproving API error, undefined when it told nothing (401, 5xx) and is worth asking again.
+ */
+function shownCapability(
+  result: { value: unknown } | { error: VapixError },
+  apiErrorProves: boolean,
+): boolean | undefined {
+  if ('value' in result) return true;
+  if (result.error instanceof VapixApiError) return apiErrorProves;
+  if (result.error instanceof VapixUnsupportedError) return false;
+  return undefined;
+}
+
+/**
  * systemready needs no authentication (reference §4.3), so a 403 to the anonymous call cannot
  * mean "not privileged": it is taken for the brute-force block, which §2 infers to be a 403 per
  * source address, possibly caused by someone else on this host. Remembered in the budget so
@@ -127,6 +142,7 @@ async function anonymousIdentity(
   return { identity: 'value' in list ? identityFromParams(list.value) : null };
 }
 
+/** The login check and identity where the param.cgi list told nothing: basicdeviceinfo first. */
 async function authenticatedIdentity(
   client: VapixClient,
   hasBasicDeviceInfo: boolean,
@@ -148,9 +164,11 @@ async function authenticatedIdentity(
 /**
  * Read-only triage of one device (reference §3.1 "Unauthenticated probe pattern", §4.3):
  * anonymous systemready (`needsetup` decides needs-setup, not 401 vs 200), anonymous
- * unrestricted properties, then at most one credentialed attempt, falling back to param.cgi on
- * firmware without basicdeviceinfo. Without credentials, one anonymous protected call learns the
- * serial from the realm when nothing else gave it. Every expected outcome is returned as a value.
+ * unrestricted properties, then at most one credentialed attempt: a param.cgi list whose
+ * `Properties.*` capability detection reuses, as it reuses what the anonymous calls showed.
+ * basicdeviceinfo stands in where that list tells nothing. Without credentials, one anonymous
+ * protected call learns the serial from the realm when nothing else gave it. Every expected
+ * outcome is returned as a value.
  */
 export async function probe(
   url: string | URL,
@@ -191,6 +209,7 @@ export async function probe(
       readiness = ready.value;
       capabilities.add('systemready');
     }
+    const systemReadyKnown = shownCapability(ready, false);
 
     const unrestricted = await tryAnonymous(() =>
       client.send(getAllUnrestrictedProperties(), { credentials: null, signal }),
@@ -204,9 +223,8 @@ export async function probe(
     } else if (unrestricted.error instanceof VapixApiError) {
       capabilities.add('basic-device-info');
     }
-    const hasBasicDeviceInfo = !(
-      'error' in unrestricted && unrestricted.error instanceof VapixUnsupportedError
-    );
+    const basicDeviceInfoKnown = shownCapability(unrestricted, true);
+    const hasBasicDeviceInfo = basicDeviceInfoKnown !== false;
 
     if (readiness?.needSetup === true) return finish('needs-setup');
     if (credentials === undefined || credentials === null) {
@@ -225,15 +243,47 @@ export async function probe(
       );
     }
 
+    // The one credentialed check is a param.cgi list, which every firmware answers (reference
+    // §3.2): it holds the `Properties.*` that capability detection reads, and the identity
+    // (`Brand`, `Properties.System`) where the anonymous calls gave none (9.80, 5.x). A list
+    // that tells nothing, or is not allowed, leaves the check to basicdeviceinfo as before.
+    let properties: ParamList | undefined;
     try {
-      identity = (await authenticatedIdentity(client, hasBasicDeviceInfo, signal)) ?? identity;
+      properties = await client.send(
+        listParams(identity === null ? ['root.Brand', 'root.Properties'] : 'root.Properties'),
+        { signal },
+      );
+      identity ??= identityFromParams(properties);
     } catch (error) {
-      const outcome = outcomeOf(error);
-      return finish(outcome.accessState, outcome.error);
+      // A 403 here is "signed in but not allowed to list", not a failed login.
+      const notAllowed = error instanceof VapixHttpError && error.code === 'VAPIX_FORBIDDEN';
+      if (!isInconclusive(error) && !notAllowed) {
+        const outcome = outcomeOf(error);
+        return finish(outcome.accessState, outcome.error);
+      }
+    }
+    if (properties === undefined) {
+      try {
+        identity = (await authenticatedIdentity(client, hasBasicDeviceInfo, signal)) ?? identity;
+      } catch (error) {
+        const outcome = outcomeOf(error);
+        return finish(outcome.accessState, outcome.error);
+      }
+    } else if (identity === null && hasBasicDeviceInfo) {
+      // The list named no serial. Login is settled, so a failure here only leaves it unknown.
+      try {
+        const { properties: all } = await client.send(getAllProperties(), { signal });
+        identity = identityFromProperties(all);
+      } catch (error) {
+        if (!(error instanceof VapixError) || error.code === 'VAPIX_ABORTED') throw error;
+      }
     }
 
     try {
-      const detected = await detectCapabilities(client, { signal });
+      const detected = await detectCapabilities(client, {
+        signal,
+        known: { properties, systemReady: systemReadyKnown, basicDeviceInfo: basicDeviceInfoKnown },
+      });
       for (const capability of detected) capabilities.add(capability);
     } catch (error) {
       // Login already succeeded; a failed extra source only leaves capabilities incomplete.

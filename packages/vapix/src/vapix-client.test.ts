@@ -387,6 +387,36 @@ describe('transport', () => {
     expect(JSON.parse(fake.requests[0]?.body ?? '{}')).toMatchObject({ params: { timeout: 0 } });
   });
 
+  it('refuses a response above the size limit as malformed, whatever the status', async () => {
+    const fake = await camera({
+      routes: { 'POST /axis-cgi/systemready.cgi': () => json('x'.repeat(4096)) },
+    });
+    const vapix = client(fake, { credentials: null, maxResponseBytes: 1024 });
+    const error = await failure(vapix.send(systemReady()));
+    expect(error).toMatchObject({
+      code: 'VAPIX_MALFORMED_RESPONSE',
+      message: 'the response exceeds 1024 bytes',
+    });
+    await vapix.close();
+  });
+
+  it('closes its idle connections at close(), leaving the device none open', async () => {
+    const fake = await camera();
+    const vapix = client(fake);
+    await vapix.send(getAllProperties());
+    await vapix.send(getApiList());
+    const open = () =>
+      new Promise<number>((resolve, reject) => {
+        fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      });
+    expect(await open()).toBe(1);
+    await vapix.close();
+    for (let wait = 0; wait < 50 && (await open()) > 0; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await open()).toBe(0);
+  });
+
   it('reports a closed port as a retryable VAPIX_UNREACHABLE', async () => {
     const fake = await camera();
     const url = fake.url;

@@ -208,39 +208,119 @@ function parseResponse<T>(
   }
 }
 
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 /**
- * Collects a response body, refusing one above `limit` bytes. Listens for `data` rather than
- * iterating with `for await`, which costs an async iterator and a promise per chunk.
+ * Receives one response through the transport's handler interface: the body is collected from
+ * the chunks as they come (no response stream), and the call's scope aborts the request
+ * through its dispatch controller (no AbortSignal per call). Settles its promise once.
  */
-function readBody(
-  stream: Dispatcher.ResponseData['body'],
-  limit: number,
-  context: VapixErrorContext,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        stream.destroy();
-        reject(new VapixMalformedResponseError(`the response exceeds ${limit} bytes`, context));
-        return;
-      }
-      chunks.push(chunk);
+class ResponseCollector implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private status = 0;
+  private headers: VapixResponse['headers'] = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly resolve: (response: VapixResponse) => void,
+    private readonly reject: (error: VapixError) => void,
+    private readonly scope: AbortScope,
+    private readonly context: VapixErrorContext,
+    private readonly maxBytes: number,
+  ) {}
+
+  abort(reason: unknown): void {
+    this.controller?.abort(asError(reason));
+    this.fail(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Called again when the transport retries the request on a new connection.
+    this.controller = controller;
+    if (this.scope.reason() !== undefined) controller.abort(asError(this.scope.error()));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: VapixResponse['headers'],
+  ): void {
+    this.status = statusCode;
+    this.headers = headers;
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.byteLength;
+    if (this.size > this.maxBytes) {
+      const tooLarge = new VapixMalformedResponseError(
+        `the response exceeds ${this.maxBytes} bytes`,
+        this.context,
+      );
+      controller.abort(tooLarge);
+      this.fail(tooLarge);
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const contentType = this.headers['content-type'];
+    this.resolve({
+      status: this.status,
+      headers: this.headers,
+      contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+      body: Buffer.concat(this.chunks, this.size),
     });
-    stream.once('end', () => resolve(Buffer.concat(chunks, size)));
-    stream.once('error', reject);
-  });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(toTransportError(error, this.scope, this.context));
+  }
 }
 
 // Tags identify a credential inside this process without being an offline-guessable hash of it.
 const TAG_KEY = randomBytes(32);
 
-function passwordTag(credentials: Credentials): string {
-  return createHmac('sha256', TAG_KEY)
-    .update(`${credentials.username}\0${credentials.password}`)
-    .digest('hex');
+interface Tagged {
+  username: string;
+  password: string;
+  tag: string;
+}
+
+/**
+ * Tags by credentials object: an agent passes the same object for every camera of a site, so
+ * a sweep computes one HMAC rather than one per camera. Weakly held, so an entry lives no
+ * longer than the caller's object, and recomputed when its username or password changed.
+ */
+const tags = new WeakMap<Credentials, Tagged>();
+
+function passwordTag(credentials: Credentials): Tagged {
+  const { username, password } = credentials;
+  const known = tags.get(credentials);
+  if (known !== undefined && known.username === username && known.password === password) {
+    return known;
+  }
+  const tagged = {
+    username,
+    password,
+    tag: createHmac('sha256', TAG_KEY).update(`${username}\0${password}`).digest('hex'),
+  };
+  tags.set(credentials, tagged);
+  return tagged;
 }
 
 export function createVapixClient(options: VapixClientOptions): VapixClient {
@@ -287,15 +367,14 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
   const verified = new Set<string>();
   let latestRealm: string | undefined;
   // The client holds its credentials anyway; remembering the last tag saves two SHA-256 per call.
-  let lastTag: { username: string; password: string; tag: string } | undefined;
+  let lastTag: Tagged | undefined;
   const tagOf = (credentials: Credentials): string => {
     if (
       lastTag === undefined ||
       lastTag.username !== credentials.username ||
       lastTag.password !== credentials.password
     ) {
-      const { username, password } = credentials;
-      lastTag = { username, password, tag: passwordTag(credentials) };
+      lastTag = passwordTag(credentials);
     }
     return lastTag.tag;
   };
@@ -378,38 +457,31 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
     );
   };
 
-  const dispatch = async (
+  /** One HTTP exchange; see ResponseCollector. */
+  const dispatch = (
     method: Dispatcher.HttpMethod,
     target: string,
     authorization: string | undefined,
     body: { contentType: string; payload: string } | undefined,
     scope: AbortScope,
     context: VapixErrorContext,
-  ): Promise<VapixResponse> => {
-    const headers: Record<string, string> = { accept: '*/*' };
-    if (authorization !== undefined) headers.authorization = authorization;
-    if (body !== undefined) headers['content-type'] = body.contentType;
-    try {
-      const response = await dispatcher.request({
-        origin,
-        path: target,
-        method,
-        headers,
-        body: body?.payload ?? null,
-        signal: scope.signal,
-      });
-      const received = await readBody(response.body, maxResponseBytes, context);
-      const contentType = response.headers['content-type'];
-      return {
-        status: response.statusCode,
-        headers: response.headers,
-        contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-        body: received,
-      };
-    } catch (error) {
-      throw toTransportError(error, scope, context);
-    }
-  };
+  ): Promise<VapixResponse> =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: '*/*' };
+      if (authorization !== undefined) headers.authorization = authorization;
+      if (body !== undefined) headers['content-type'] = body.contentType;
+      const collector = new ResponseCollector(resolve, reject, scope, context, maxResponseBytes);
+      scope.onAbort((error) => collector.abort(error));
+      try {
+        dispatcher.dispatch(
+          { origin, path: target, method, headers, body: body?.payload ?? null },
+          collector,
+        );
+      } catch (error) {
+        // Transports report failures to the handler; one that throws instead is mapped alike.
+        collector.abort(error);
+      }
+    });
 
   const exchange = async <T>(
     request: VapixRequest<T>,

@@ -6,10 +6,103 @@ export interface AuthChallenge {
   token68?: string;
 }
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const TCHAR = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[char.charCodeAt(0)] = 1;
+}
 
-function isTchar(char: string | undefined): boolean {
-  return char !== undefined && TCHAR.test(char);
+/** RFC 9110 `tchar`, by code unit (NaN past the end is not one). */
+function isTcharCode(code: number): boolean {
+  return code < 128 && TCHAR[code] === 1;
+}
+
+const SEPARATOR = /[\s,]/;
+
+/** A cursor over header text; a class so a parse creates no closures. */
+class HeaderReader {
+  pos = 0;
+  constructor(readonly input: string) {}
+
+  get done(): boolean {
+    return this.pos >= this.input.length;
+  }
+
+  char(): string | undefined {
+    return this.input[this.pos];
+  }
+
+  skipSeparators(): void {
+    while (this.pos < this.input.length && SEPARATOR.test(this.input[this.pos] ?? '')) this.pos++;
+  }
+
+  skipWhitespace(): void {
+    const { input } = this;
+    while (this.pos < input.length && (input[this.pos] === ' ' || input[this.pos] === '\t')) {
+      this.pos++;
+    }
+  }
+
+  readToken(): string {
+    const { input } = this;
+    const start = this.pos;
+    while (this.pos < input.length && isTcharCode(input.charCodeAt(this.pos))) this.pos++;
+    return input.slice(start, this.pos);
+  }
+
+  skipToNextComma(): void {
+    const { input } = this;
+    while (this.pos < input.length && input[this.pos] !== ',') {
+      if (input[this.pos] === '"') this.readQuoted();
+      else this.pos++;
+    }
+  }
+
+  /** Copies runs between escapes in slices rather than one character at a time. */
+  readQuoted(): string {
+    const { input } = this;
+    this.pos++;
+    let value = '';
+    let runStart = this.pos;
+    while (this.pos < input.length) {
+      const code = input.charCodeAt(this.pos);
+      if (code === 0x5c && this.pos + 1 < input.length) {
+        value += input.slice(runStart, this.pos) + input[this.pos + 1];
+        this.pos += 2;
+        runStart = this.pos;
+      } else if (code === 0x22) {
+        value += input.slice(runStart, this.pos);
+        this.pos++;
+        return value;
+      } else {
+        this.pos++;
+      }
+    }
+    return value + input.slice(runStart, this.pos);
+  }
+
+  readBareValue(): string {
+    const { input } = this;
+    const start = this.pos;
+    while (
+      this.pos < input.length &&
+      input[this.pos] !== ',' &&
+      input[this.pos] !== ' ' &&
+      input[this.pos] !== '\t'
+    ) {
+      this.pos++;
+    }
+    return input.slice(start, this.pos);
+  }
+
+  /** After a token, a run of `=` followed by the end or a comma makes it a token68. */
+  token68Length(): number | undefined {
+    const { input } = this;
+    let end = this.pos;
+    while (end < input.length && input[end] === '=') end++;
+    let after = end;
+    while (after < input.length && (input[after] === ' ' || input[after] === '\t')) after++;
+    return after >= input.length || input[after] === ',' ? end - this.pos : undefined;
+  }
 }
 
 /**
@@ -22,80 +115,33 @@ export function parseWwwAuthenticate(
   headerValues: string | readonly string[] | undefined,
 ): AuthChallenge[] {
   if (headerValues === undefined) return [];
-  const input = typeof headerValues === 'string' ? headerValues : headerValues.join(', ');
+  const reader = new HeaderReader(
+    typeof headerValues === 'string' ? headerValues : headerValues.join(', '),
+  );
   const challenges: AuthChallenge[] = [];
   let current: { scheme: string; params: Record<string, string>; token68?: string } | undefined;
-  let pos = 0;
 
-  const skipWhitespace = (): void => {
-    while (pos < input.length && (input[pos] === ' ' || input[pos] === '\t')) pos++;
-  };
-  const readToken = (): string => {
-    const start = pos;
-    while (pos < input.length && isTchar(input[pos])) pos++;
-    return input.slice(start, pos);
-  };
-  const skipToNextComma = (): void => {
-    while (pos < input.length && input[pos] !== ',') {
-      if (input[pos] === '"') readQuoted();
-      else pos++;
-    }
-  };
-  const readQuoted = (): string => {
-    pos++;
-    let value = '';
-    while (pos < input.length) {
-      const char = input[pos];
-      if (char === '\\' && pos + 1 < input.length) {
-        value += input[pos + 1];
-        pos += 2;
-      } else if (char === '"') {
-        pos++;
-        return value;
-      } else {
-        value += char;
-        pos++;
-      }
-    }
-    return value;
-  };
-  const readBareValue = (): string => {
-    const start = pos;
-    while (pos < input.length && input[pos] !== ',' && input[pos] !== ' ' && input[pos] !== '\t') {
-      pos++;
-    }
-    return input.slice(start, pos);
-  };
-  /** After `token`, a run of `=` followed by the end or a comma makes it a token68. */
-  const token68Length = (from: number): number | undefined => {
-    let end = from;
-    while (end < input.length && input[end] === '=') end++;
-    let after = end;
-    while (after < input.length && (input[after] === ' ' || input[after] === '\t')) after++;
-    return after >= input.length || input[after] === ',' ? end - from : undefined;
-  };
+  while (!reader.done) {
+    reader.skipSeparators();
+    if (reader.done) break;
 
-  while (pos < input.length) {
-    while (pos < input.length && /[\s,]/.test(input[pos] ?? '')) pos++;
-    if (pos >= input.length) break;
-
-    const token = readToken();
+    const token = reader.readToken();
     if (token === '') {
-      pos++;
-      skipToNextComma();
+      reader.pos++;
+      reader.skipToNextComma();
       continue;
     }
-    const afterToken = pos;
-    skipWhitespace();
+    const afterToken = reader.pos;
+    reader.skipWhitespace();
 
-    if (input[pos] === '=') {
+    if (reader.char() === '=') {
       if (current === undefined) {
-        skipToNextComma();
+        reader.skipToNextComma();
         continue;
       }
-      pos++;
-      skipWhitespace();
-      const value = input[pos] === '"' ? readQuoted() : readBareValue();
+      reader.pos++;
+      reader.skipWhitespace();
+      const value = reader.char() === '"' ? reader.readQuoted() : reader.readBareValue();
       const name = token.toLowerCase();
       if (!Object.prototype.hasOwnProperty.call(current.params, name)) current.params[name] = value;
       continue;
@@ -108,15 +154,15 @@ export function parseWwwAuthenticate(
     };
 
     // `Basic abc123` / `Negotiate abc==`: a lone token after the scheme is a token68.
-    if (pos > afterToken && isTchar(input[pos])) {
-      const save = pos;
-      const next = readToken();
-      const padding = token68Length(pos);
+    if (reader.pos > afterToken && isTcharCode(reader.input.charCodeAt(reader.pos))) {
+      const save = reader.pos;
+      const next = reader.readToken();
+      const padding = reader.token68Length();
       if (next !== '' && padding !== undefined) {
         current.token68 = next + '='.repeat(padding);
-        pos += padding;
+        reader.pos += padding;
       } else {
-        pos = save;
+        reader.pos = save;
       }
     }
   }

@@ -1,7 +1,5 @@
-import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createAttemptBudget } from '../attempt-budget.ts';
 import {
   API_DISCOVERY_404_5_51,
   GET_API_LIST_12_9,
@@ -39,8 +37,12 @@ import {
   SYSTEM_READY_12,
   SYSTEM_READY_FACTORY_DEFAULT,
 } from '../fixtures/system-ready.ts';
-import { createRequestLimiter } from '../request-limiter.ts';
-import { createVapixClient, type VapixClient } from '../vapix-client.ts';
+import {
+  createMockTransport,
+  type MockTransport,
+  type SentRequest,
+} from '../test-support/mock-transport.ts';
+import type { VapixClient } from '../vapix-client.ts';
 import {
   VapixApiError,
   VapixCgiError,
@@ -63,27 +65,16 @@ import { systemReady } from './system-ready.ts';
 import { getDateTimeInfo } from './time.ts';
 import { whoAmI } from './user-group.ts';
 
-const ORIGIN = 'http://camera.test';
-
-let agent: MockAgent;
+let transport: MockTransport;
 let vapix: VapixClient;
-let sent: Array<{ method: string; path: string; body: string }>;
+let sent: SentRequest[];
 
 beforeEach(() => {
-  agent = new MockAgent();
-  agent.disableNetConnect();
-  sent = [];
-  vapix = createVapixClient({
-    url: ORIGIN,
-    dispatcher: agent,
-    budget: createAttemptBudget(),
-    limiter: createRequestLimiter(),
-  });
+  transport = createMockTransport();
+  ({ vapix, sent } = transport);
 });
 
-afterEach(async () => {
-  await agent.close();
-});
+afterEach(() => transport.close());
 
 /** Answers the next request to `path` and records what was sent. */
 function reply(
@@ -93,21 +84,7 @@ function reply(
   body: string | Buffer,
   contentType = 'application/json',
 ): void {
-  agent
-    .get(ORIGIN)
-    .intercept({ path: (candidate) => candidate.split('?')[0] === path, method })
-    .reply((options) => {
-      sent.push({
-        method: options.method,
-        path: options.path,
-        body: typeof options.body === 'string' ? options.body : '',
-      });
-      return {
-        statusCode: status,
-        data: body,
-        responseOptions: { headers: { 'content-type': contentType } },
-      };
-    });
+  transport.reply({ method, path, status, body, headers: { 'content-type': contentType } });
 }
 
 function sentJson(index = 0): unknown {
