@@ -3,7 +3,7 @@ import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 // The test command runs every project on PGlite, then again with the projects that touch
 // the database pointed at a real PostgreSQL server (CUSTODY_TEST_DATABASE_URL).
 const postgresUrl = process.env.CUSTODY_TEST_DATABASE_URL;
-const DATABASE_PROJECTS = ['packages/db'];
+const DATABASE_PROJECTS = ['packages/db', 'apps/web'];
 
 const projects: TestProjectConfiguration[] = [
   'packages/core',
@@ -28,6 +28,18 @@ if (postgresUrl) {
       },
     });
   }
+  // Of the cross-app suites, only the web gateway's touch the database. Not `extends`: that
+  // would add this include to the integration project's instead of replacing it.
+  projects.push({
+    test: {
+      root: 'tests',
+      name: 'integration@postgresql',
+      provide: { databaseUrl: postgresUrl },
+      include: ['integration/web-gateway*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  });
 }
 
 export default defineConfig({

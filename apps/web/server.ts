@@ -1,9 +1,17 @@
 import { createServer, type RequestListener } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { createDb } from '@custody/db';
 import { readEnv } from './src/env.ts';
+import {
+  consoleGatewayLogger,
+  loadCommandSigningKey,
+  startAgentGateway,
+} from './src/server/gateway/index.ts';
+import { stampClientAddress } from './src/server/auth/client-address.ts';
+import { resolvePublicOrigins } from './src/server/auth/public-origins.ts';
+import { startAuth } from './src/server/auth/start-auth.ts';
 import { setRuntime } from './src/server/runtime.ts';
 
 const dev = process.argv.includes('--dev');
@@ -40,16 +48,52 @@ await database.migrate();
 const info = await database.info();
 setRuntime({ database, startedAt: new Date() });
 
+const listening = server.address();
+const origins = resolvePublicOrigins({
+  configured: env.CUSTODY_PUBLIC_URL,
+  host: env.HOST,
+  port: typeof listening === 'object' && listening ? listening.port : env.PORT,
+});
+// Creates the first admin on an empty database; its one-time password is only in these lines.
+const { bannerLines: signInLines } = await startAuth({
+  db: database.db,
+  origins,
+  secret: env.CUSTODY_AUTH_SECRET,
+  adminEmail: env.CUSTODY_ADMIN_EMAIL,
+  demoUsers: env.CUSTODY_DEMO_USERS,
+});
+
+// After the database: PGlite initialises its data directory, which is also where the key lives
+// by default. Processes sharing one PostgreSQL share the key through CUSTODY_COMMAND_KEY_FILE.
+const signer = await loadCommandSigningKey(
+  env.CUSTODY_COMMAND_KEY_FILE
+    ? resolve(process.cwd(), env.CUSTODY_COMMAND_KEY_FILE)
+    : join(dataDir, 'command-signing-key.pem'),
+  consoleGatewayLogger,
+);
+const publicUrl = env.CUSTODY_PUBLIC_URL?.[0];
+const gateway = await startAgentGateway({
+  database,
+  signer,
+  publicUrl: publicUrl === undefined ? undefined : new URL(publicUrl),
+  heartbeatIntervalMs: env.CUSTODY_AGENT_HEARTBEAT_S * 1000,
+  messageRetentionDays: env.CUSTODY_AGENT_MESSAGE_RETENTION_DAYS,
+});
+
 const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handle = app.getRequestHandler();
+// Agent enrollment is served by the gateway, before Next, so the agent side is one module.
 handleRequest = (req, res) => {
+  stampClientAddress(req, env.CUSTODY_TRUST_PROXY);
+  if (gateway.handleRequest(req, res)) return;
   void handle(req, res);
 };
 
-// Next's own upgrade handler serves HMR in development.
+// /agent/v1 is the agent gateway; every other upgrade is Next's own (HMR in development).
 const upgrade = app.getUpgradeHandler();
 server.on('upgrade', (req, socket, head) => {
+  if (gateway.handleUpgrade(req, socket, head)) return;
   void upgrade(req, socket, head);
 });
 
@@ -66,7 +110,8 @@ server.on('upgrade', (req, socket, head) => {
       `Custody is running at http://${env.HOST}:${port}`,
       `  database: ${where}, migrations ${info.migrationsApplied}/${info.migrationsKnown}`,
       `  health:   http://${env.HOST}:${port}/health`,
-      '  sign in:  no accounts exist yet; every page is open to this machine',
+      `  agents:   ws://${env.HOST}:${port}/agent/v1 (commands signed with ${signer.file})`,
+      ...signInLines,
       '  stop:     Ctrl+C',
       '',
     ].join('\n'),
@@ -80,6 +125,8 @@ async function shutdown(signal: string): Promise<void> {
   console.log(`\n${signal}: stopping Custody`);
   const timer = setTimeout(() => process.exit(1), 10_000);
   timer.unref();
+  // Agents are told the server is going away (1001) and reconnect to another process or later.
+  await gateway.close();
   server.closeIdleConnections();
   await new Promise<void>((done) => server.close(() => done()));
   await app.close();

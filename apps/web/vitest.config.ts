@@ -8,5 +8,8 @@ export default defineProject({
   test: {
     name: 'web',
     include: ['src/**/*.test.ts'],
+    // The first database test in a worker pays for a cold PGlite and the migrations.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+function flag() {
+  return z
+    .enum(['', '0', '1', 'false', 'true'])
+    .default('')
+    .transform((value) => value === '1' || value === 'true');
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HOST: z.string().min(1).default('localhost'),
@@ -9,6 +16,44 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
     .optional(),
   CUSTODY_DATA_DIR: z.string().min(1).default('.data/pglite'),
+  /** Origins browsers use to reach Custody, comma-separated; defaults to http://HOST:PORT. */
+  CUSTODY_PUBLIC_URL: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const origins: string[] = [];
+      for (const part of value.split(',')) {
+        const parsed = z.url({ protocol: /^https?$/ }).safeParse(part.trim());
+        if (!parsed.success) {
+          context.addIssue({ code: 'custom', message: `not an http(s) URL: ${part.trim()}` });
+          return z.NEVER;
+        }
+        origins.push(new URL(parsed.data).origin);
+      }
+      return origins;
+    }),
+  /** Signs session cookies; without it a random secret is created once and kept in the database. */
+  CUSTODY_AUTH_SECRET: z
+    .string()
+    .min(32, 'CUSTODY_AUTH_SECRET must be at least 32 characters')
+    .optional(),
+  /** Behind a reverse proxy: take the client address from the last X-Forwarded-For hop. */
+  CUSTODY_TRUST_PROXY: flag(),
+  /** The e-mail address of the administrator created on first start. */
+  CUSTODY_ADMIN_EMAIL: z.email().default('admin@custody.local'),
+  /** Creates (or resets) one demo user per role at start and prints their credentials. */
+  CUSTODY_DEMO_USERS: flag(),
+  /**
+   * The Ed25519 key commands are signed with, PEM; created (0600) on first start. Default:
+   * command-signing-key.pem in CUSTODY_DATA_DIR. Server processes sharing one database must
+   * point at the same file.
+   */
+  CUSTODY_COMMAND_KEY_FILE: z.string().min(1).optional(),
+  /** How often agents and the server exchange heartbeats. */
+  CUSTODY_AGENT_HEARTBEAT_S: z.coerce.number().int().min(1).max(300).default(30),
+  /** How long processed agent message ids are kept to recognise replays. */
+  CUSTODY_AGENT_MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

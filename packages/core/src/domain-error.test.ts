@@ -30,6 +30,9 @@ describe('DomainError', () => {
       'approval-refused',
       'invalid-input',
       'chain-broken',
+      'not-found',
+      'forbidden',
+      'conflict',
     ]);
   });
 });

@@ -4,6 +4,9 @@ export const DOMAIN_ERROR_CODES = [
   'approval-refused',
   'invalid-input',
   'chain-broken',
+  'not-found',
+  'forbidden',
+  'conflict',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -122,6 +122,34 @@ describe(`database on ${engine}`, () => {
     expect(Number(row?.similarity)).toBeGreaterThan(0.3);
   });
 
+  it('delivers a NOTIFY to its listeners when the sending transaction commits, not before', async () => {
+    const handle = await freshDatabase();
+    const heard: string[] = [];
+    let subscribed = 0;
+    const unlisten = await handle.listen(
+      'custody_test',
+      (payload) => heard.push(payload),
+      () => (subscribed += 1),
+    );
+    expect(subscribed).toBe(1);
+    await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_notify('custody_test', 'committed')`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(heard).toEqual([]);
+    });
+    await expect.poll(() => heard, { timeout: 5_000 }).toEqual(['committed']);
+    await handle.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`select pg_notify('custody_test', 'rolled back')`);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await unlisten();
+    await handle.db.execute(sql`select pg_notify('custody_test', 'after unlisten')`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard).toEqual(['committed']);
+  });
+
   it('gives every test its own database', async () => {
     const first = await freshDatabase();
     const second = await freshDatabase();

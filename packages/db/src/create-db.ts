@@ -23,11 +23,26 @@ export interface DatabaseInfo {
   latestMigration: string | null;
 }
 
+/** Stops a `listen` subscription. */
+export type Unlisten = () => Promise<void>;
+
 export interface DatabaseHandle {
   db: Database;
   engine: DatabaseEngine;
   migrate(): Promise<void>;
   info(): Promise<DatabaseInfo>;
+  /**
+   * LISTEN on a channel: `onNotify` receives each NOTIFY payload sent to it (by any process on
+   * PostgreSQL, in-process on PGlite), after the sending transaction commits. `onListen` runs
+   * every time the subscription is (re)established: postgres.js re-subscribes after a lost
+   * connection, and notifications sent meanwhile are gone, so a caller catches up there.
+   * Resolves once listening.
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -103,6 +118,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
       engine: 'postgresql',
       migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
       info: () => describe(db, 'postgresql'),
+      listen: async (channel, onNotify, onListen) => {
+        // postgres.js holds one extra connection for all of this pool's subscriptions.
+        const subscription = await client.listen(channel, onNotify, onListen);
+        return () => subscription.unlisten();
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -119,6 +139,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
     engine: 'pglite',
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     info: () => describe(db, 'pglite'),
+    listen: async (channel, onNotify, onListen) => {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen?.();
+      return () => unlisten();
+    },
     close: () => client.close(),
   };
 }

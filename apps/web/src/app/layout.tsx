@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+import { TRPCReactProvider } from '~/trpc/react.tsx';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -11,15 +12,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <header className="topbar">
-          <a href="/" className="brand">
-            Custody
-          </a>
-          <nav aria-label="Main">
-            <a href="/health">Health</a>
-          </nav>
-        </header>
-        <main>{children}</main>
+        <TRPCReactProvider>{children}</TRPCReactProvider>
       </body>
     </html>
   );

@@ -46,7 +46,11 @@ export const users = pgTable(
     id: id(),
     email: text('email').notNull(),
     name: text('name').notNull(),
+    // better-auth's user model lives on this table (see schema/auth.ts); these three are its.
+    emailVerified: boolean('email_verified').notNull().default(false),
+    image: text('image'),
     createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
 );
@@ -125,13 +129,107 @@ export const agents = pgTable(
     name: text('name').notNull(),
     publicKey: text('public_key').notNull(),
     version: text('version'),
+    /** AgentStatus from core: pending until its first connection, then online/offline, or revoked. */
+    status: text('status').notNull().default('pending'),
+    /** Negotiated on the last connection. */
+    protocolVersion: integer('protocol_version'),
+    /** The verbs and discovery methods the agent announced in its last hello. */
+    capabilities: jsonb('capabilities'),
+    /**
+     * The connection that holds the agent now. Several server processes may share the database;
+     * the one whose session this is owns the agent until it disconnects or is replaced.
+     */
+    sessionId: text('session_id'),
+    connectedAt: ts('connected_at'),
+    disconnectedAt: ts('disconnected_at'),
+    /** From the agent's heartbeats: its unacknowledged outbox and running commands. */
+    outboxDepth: integer('outbox_depth'),
+    runningCommands: integer('running_commands'),
     lastSeenAt: ts('last_seen_at'),
     revokedAt: ts('revoked_at'),
+    revokedBy: uuid('revoked_by').references(() => users.id),
     createdAt: createdAt(),
   },
   (t) => [
     index('agents_site_idx').on(t.siteId),
     uniqueIndex('agents_public_key_key').on(t.publicKey),
+  ],
+);
+
+/**
+ * Single-use enrollment tokens. Only the SHA-256 of a token is stored: the token itself is shown
+ * once to whoever creates it and is never readable from the database.
+ */
+export const enrollmentTokens = pgTable(
+  'enrollment_tokens',
+  {
+    id: id(),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: uuid('created_by').references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    usedByAgent: uuid('used_by_agent').references(() => agents.id),
+  },
+  (t) => [
+    uniqueIndex('enrollment_tokens_hash_key').on(t.tokenHash),
+    index('enrollment_tokens_site_idx').on(t.siteId),
+    check('enrollment_tokens_hash_format', sql`${t.tokenHash} ~ '^[0-9a-f]{64}$'`),
+    check(
+      'enrollment_tokens_used_together',
+      sql`(${t.usedAt} is null) = (${t.usedByAgent} is null)`,
+    ),
+  ],
+);
+
+/**
+ * Durable agent messages already applied, by the id the agent gave them: a replay after a lost
+ * ack is acknowledged again and otherwise ignored. Rows are pruned after a retention period.
+ * A message that failed validation is kept with its error and frame for diagnosis (durable
+ * messages carry no secret).
+ */
+export const agentMessages = pgTable(
+  'agent_messages',
+  {
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    messageId: uuid('message_id').notNull(),
+    type: text('type').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    error: jsonb('error'),
+    frame: text('frame'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.messageId] }),
+    index('agent_messages_received_idx').on(t.receivedAt),
+  ],
+);
+
+/**
+ * Parts of an inventory snapshot that spans several frames. Each part's cameras are applied when
+ * it arrives; the serials are kept until the last part, when the cameras the snapshot no longer
+ * contains are marked lost.
+ */
+export const inventorySnapshotParts = pgTable(
+  'inventory_snapshot_parts',
+  {
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    snapshotId: uuid('snapshot_id').notNull(),
+    part: integer('part').notNull(),
+    parts: integer('parts').notNull(),
+    serials: text('serials').array().notNull(),
+    sentAt: ts('sent_at').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.snapshotId, t.part] }),
+    index('inventory_snapshot_parts_received_idx').on(t.receivedAt),
   ],
 );
 
@@ -146,10 +244,19 @@ export const cameras = pgTable(
     productName: text('product_name'),
     firmware: text('firmware'),
     hardwareId: text('hardware_id'),
+    mac: text('mac'),
     address: text('address'),
-    accessState: accessState('access_state').notNull().default('unreachable'),
+    url: text('url'),
+    /** How the current address was learned (core's ADDRESS_SOURCES). */
+    source: text('source'),
+    /** Null until a probe has read it. */
+    accessState: accessState('access_state'),
+    /** The agent that reported the camera last. */
+    agentId: uuid('agent_id').references(() => agents.id),
     firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+    /** When the agent stopped seeing it; cleared when it is seen again. Cameras are never deleted. */
+    lostAt: ts('lost_at'),
   },
   (t) => [
     check('cameras_serial_format', sql.raw(`serial ${SERIAL_CHECK}`)),
@@ -174,6 +281,33 @@ export const cameraAddresses = pgTable(
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.serial, t.address] })],
+);
+
+/**
+ * A serial reported by an agent of a site other than the one the camera is registered to. The
+ * camera stays where it is; the sighting is kept so the fleet audit can show duplicate serials.
+ */
+export const cameraSiteConflicts = pgTable(
+  'camera_site_conflicts',
+  {
+    serial: text('serial')
+      .notNull()
+      .references(() => cameras.serial, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    address: text('address').notNull(),
+    firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.serial, t.agentId] }),
+    index('camera_site_conflicts_site_idx').on(t.siteId),
+  ],
 );
 
 export const documents = pgTable(
@@ -351,9 +485,24 @@ export const commands = pgTable(
     caseId: uuid('case_id').references(() => cases.id),
     status: text('status').notNull().default('queued'),
     requestedBy: uuid('requested_by').references(() => users.id),
+    /**
+     * The payload the server signs, without `secrets`: those are resolved from the vault each
+     * time the command is sent (`secretsRef` names them) and never stored here.
+     */
+    payload: jsonb('payload'),
+    secretsRef: jsonb('secrets_ref'),
+    nonce: text('nonce'),
+    issuedAt: ts('issued_at'),
+    expiresAt: ts('expires_at'),
     queuedAt: ts('queued_at').notNull().defaultNow(),
+    /** The server process that sent it last. */
     claimedAt: ts('claimed_at'),
     claimedBy: text('claimed_by'),
+    dispatchedAt: ts('dispatched_at'),
+    dispatchCount: integer('dispatch_count').notNull().default(0),
+    ackedAt: ts('acked_at'),
+    /** The latest command-progress: `{ step, message, fraction?, at }`. */
+    progress: jsonb('progress'),
     completedAt: ts('completed_at'),
     result: jsonb('result'),
     error: jsonb('error'),
@@ -361,6 +510,10 @@ export const commands = pgTable(
   (t) => [
     index('commands_agent_status_idx').on(t.agentId, t.status, t.queuedAt),
     index('commands_case_idx').on(t.caseId),
+    uniqueIndex('commands_nonce_key').on(t.nonce),
+    index('commands_pending_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} in ('queued', 'dispatched')`),
   ],
 );
 

@@ -1,0 +1,90 @@
+import { DomainError, type Role } from '@custody/core';
+import type { Database } from '@custody/db';
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { Auth } from '../auth/create-auth.ts';
+import { loadActor, type Actor } from '../services/actor.ts';
+import { fieldErrorsOf, toTRPCError } from './error-table.ts';
+
+export interface TRPCContext {
+  db: Database;
+  /** The signed-in user, or null for an anonymous request. */
+  actor: Actor | null;
+}
+
+/** The context without HTTP: what tests and server-side callers build directly. */
+export function createInnerTRPCContext(options: TRPCContext): TRPCContext {
+  return { db: options.db, actor: options.actor };
+}
+
+/** The context of an HTTP request: the better-auth session in its cookies, and the database. */
+export async function createTRPCContext(options: {
+  headers: Headers;
+  db: Database;
+  auth: Auth;
+}): Promise<TRPCContext> {
+  const session = await options.auth.api.getSession({ headers: options.headers });
+  const actor = session ? await loadActor(options.db, session.user.id, session.session.id) : null;
+  return createInnerTRPCContext({ db: options.db, actor });
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        domainCode: cause instanceof DomainError ? cause.code : null,
+        fieldErrors: fieldErrorsOf(cause),
+      },
+    };
+  },
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const router = t.router;
+
+/** Domain errors thrown by services become the tRPC error the table names. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    throw toTRPCError(result.error.cause);
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** Signed in, even with a one-time password still to replace (for `me` only). */
+export const sessionProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
+  return next({ ctx: { actor: ctx.actor } });
+});
+
+/** Signed in with a password of the user's own choosing. */
+export const protectedProcedure = sessionProcedure.use(({ ctx, next }) => {
+  if (ctx.actor.passwordChangeRequired) {
+    throw new DomainError('forbidden', 'Choose a new password before doing anything else.', {
+      details: { reason: 'password-change-required' },
+    });
+  }
+  return next({ ctx: { actor: ctx.actor } });
+});
+
+/**
+ * Signed in and holding at least one of `roles` in some organisation. Which organisation the
+ * role must be held in depends on the object, so services check that against the data.
+ */
+export function roleProcedure(...roles: [Role, ...Role[]]) {
+  return protectedProcedure.use(({ ctx, next }) => {
+    if (!ctx.actor.memberships.some((m) => roles.includes(m.role))) {
+      throw new TRPCError({
+        code: 'FORBIDDEN',
+        message: `This needs the role ${roles.join(' or ')}.`,
+      });
+    }
+    return next({ ctx: { actor: ctx.actor } });
+  });
+}

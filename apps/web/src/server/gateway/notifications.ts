@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { AGENT_STATUSES } from '@custody/core';
+import type { Database } from '@custody/db';
+
+/*
+ * LISTEN/NOTIFY channels shared by every server process on one database. A NOTIFY sent inside a
+ * transaction is delivered when (and only if) it commits, so a listener never hears of a row it
+ * cannot read yet. Notifications wake processes up; the rows stay the truth, and each process
+ * also sweeps periodically in case a notification was lost with a connection.
+ */
+
+/** Payload: the agent id. A command was queued for that agent. */
+export const COMMANDS_CHANNEL = 'custody_commands';
+/** Payload: AgentNotification as JSON. */
+export const AGENTS_CHANNEL = 'custody_agents';
+/** Payload: FleetEvent as JSON; for live views of inventory and agent status. */
+export const FLEET_CHANNEL = 'custody_fleet';
+
+export const AgentNotificationSchema = z.discriminatedUnion('event', [
+  /** A connection was welcomed; any other connection of that agent is replaced. */
+  z.object({ event: z.literal('connected'), agentId: z.uuid(), sessionId: z.string() }),
+  z.object({ event: z.literal('revoked'), agentId: z.uuid() }),
+]);
+export type AgentNotification = z.infer<typeof AgentNotificationSchema>;
+
+export const FleetEventSchema = z.discriminatedUnion('event', [
+  /** Cameras of the site changed (sightings, addresses, lost cameras). */
+  z.object({ event: z.literal('inventory'), siteId: z.uuid(), agentId: z.uuid() }),
+  z.object({
+    event: z.literal('agent-status'),
+    siteId: z.uuid(),
+    agentId: z.uuid(),
+    status: z.enum(AGENT_STATUSES),
+  }),
+  /** A command changed state (dispatched, acknowledged, progress, result, expired). */
+  z.object({ event: z.literal('command'), agentId: z.uuid(), commandId: z.uuid() }),
+]);
+export type FleetEvent = z.infer<typeof FleetEventSchema>;
+
+/** Queues a NOTIFY; inside a transaction it is sent on commit. */
+export async function notify(db: Database, channel: string, payload: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+}
+
+export function notifyCommandQueued(db: Database, agentId: string): Promise<void> {
+  return notify(db, COMMANDS_CHANNEL, agentId);
+}
+
+export function notifyAgent(db: Database, notification: AgentNotification): Promise<void> {
+  return notify(db, AGENTS_CHANNEL, JSON.stringify(notification));
+}
+
+export function notifyFleet(db: Database, event: FleetEvent): Promise<void> {
+  return notify(db, FLEET_CHANNEL, JSON.stringify(event));
+}
+
+/** Parses a payload of another process; null for anything malformed. */
+export function parseNotification<T>(schema: z.ZodType<T>, payload: string): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(payload));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,55 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { schema, type Database } from '@custody/db';
+import { notifyAgent, notifyFleet } from './notifications.ts';
+
+const { agents, commands } = schema;
+
+export interface RevokeAgentInput {
+  agentId: string;
+  revokedBy: string | null;
+}
+
+/**
+ * Revokes an agent: it is refused from now on, the process holding its connection closes it at
+ * once (4003, on every process: the NOTIFY goes out on commit), and its unfinished commands are
+ * cancelled. Returns false when the agent does not exist or was already revoked.
+ */
+export async function revokeAgent(db: Database, input: RevokeAgentInput): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [agent] = await tx
+      .update(agents)
+      .set({
+        revokedAt: new Date(),
+        revokedBy: input.revokedBy,
+        status: 'revoked',
+        sessionId: null,
+      })
+      .where(and(eq(agents.id, input.agentId), isNull(agents.revokedAt)))
+      .returning({ id: agents.id, siteId: agents.siteId });
+    if (agent === undefined) return false;
+    await tx
+      .update(commands)
+      .set({
+        status: 'cancelled',
+        completedAt: new Date(),
+        error: {
+          code: 'agent-revoked',
+          message: 'The agent was revoked before the command finished.',
+        },
+      })
+      .where(
+        and(
+          eq(commands.agentId, agent.id),
+          inArray(commands.status, ['queued', 'dispatched', 'acknowledged']),
+        ),
+      );
+    await notifyAgent(tx, { event: 'revoked', agentId: agent.id });
+    await notifyFleet(tx, {
+      event: 'agent-status',
+      agentId: agent.id,
+      siteId: agent.siteId,
+      status: 'revoked',
+    });
+    return true;
+  });
+}
