@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DURABLE_AGENT_MESSAGE_TYPES } from '@custody/core';
 import { createSimulator, type SimulatedCamera, type Simulator } from '@custody/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAgentBundle } from '../../apps/agent/build.ts';
@@ -25,8 +26,9 @@ let port: number;
 let agentId: string;
 const cameras: SimulatedCamera[] = [];
 
-function agentEnv(): NodeJS.ProcessEnv {
+function agentEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
+    ...extra,
     PATH: process.env.PATH,
     HOME: workDir,
     CUSTODY_AGENT_DATA_DIR: join(workDir, 'data'),
@@ -38,10 +40,50 @@ function agentEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function startAgent(): { child: ChildProcess; log: () => string } {
+const DURABLE: ReadonlySet<string> = new Set(DURABLE_AGENT_MESSAGE_TYPES);
+
+/** Ids of durable messages the gateway received again after recording them. */
+function replayedIds(): Set<string> {
+  const ids = new Set<string>();
+  for (const event of gateway.events) {
+    if (event.kind === 'message' && event.duplicate) ids.add(event.message.id);
+  }
+  return ids;
+}
+
+function commandPayload(
+  serial: string,
+  verb: string,
+  params: Record<string, unknown>,
+  secrets: Record<string, unknown> = {},
+) {
+  const now = Date.now();
+  return {
+    commandId: randomUUID(),
+    agentId,
+    siteId: SITE_ID,
+    serial,
+    verb,
+    params,
+    secrets,
+    approval: null,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 300_000).toISOString(),
+    nonce: randomBytes(16).toString('base64'),
+  };
+}
+
+function resultFor(commandId: string) {
+  return gateway.messages('command-result').find((message) => message.commandId === commandId);
+}
+
+function startAgent(extra: Record<string, string> = {}): {
+  child: ChildProcess;
+  log: () => string;
+} {
   let log = '';
   const child = spawn(process.execPath, [bundle, 'run'], {
-    env: agentEnv(),
+    env: agentEnv(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -93,21 +135,25 @@ describe('the agent bundle killed with SIGKILL', () => {
       // Nothing was acknowledged, so everything sent so far is still in the journal.
       await kill(first.child, 'SIGKILL');
     }
-    const seenBefore = gateway.messages().filter((message) => message.type !== 'hello').length;
-    expect(seenBefore).toBeGreaterThan(0);
+    // Only durable messages are journaled and replayed; heartbeats and hellos never are.
+    const sentBefore = gateway
+      .messages()
+      .filter((message) => DURABLE.has(message.type))
+      .map((message) => message.id);
+    expect(sentBefore.length).toBeGreaterThan(0);
 
     gateway.faults.withholdAcks = false;
     const second = startAgent();
     try {
-      await gateway.waitFor(() => gateway.duplicates >= seenBefore, {
+      await gateway.waitFor(() => sentBefore.every((id) => replayedIds().has(id)), {
         timeoutMs: 15_000,
-        description: 'the journal replayed after the restart',
+        description: 'every message of the first run replayed after the restart',
       });
-      const events = gateway.messages('discovery-event');
       // The replay came as duplicates of what was already delivered, which the server dropped:
-      // each camera appeared exactly once across both runs.
-      const appeared = events.filter((event) => event.event === 'appeared').map((e) => e.serial);
-      expect(appeared.sort()).toEqual(cameras.map((camera) => camera.serial).sort());
+      // each journaled message reached it exactly once, under its first id.
+      const delivered = gateway.messages().map((message) => message.id);
+      for (const id of sentBefore)
+        expect(delivered.filter((other) => other === id)).toHaveLength(1);
     } finally {
       expect(await kill(second.child, 'SIGTERM')).toBe(0);
     }
@@ -170,5 +216,93 @@ describe('the agent bundle killed with SIGKILL', () => {
     ]);
     expect(results[1]?.result).toEqual(results[0]?.result);
     expect(again.log()).not.toContain(ADMIN.password);
+  }, 60_000);
+
+  it('reports the commands it acknowledged before a crash once it restarts, without a re-delivery', async () => {
+    const camera = cameras[1]!;
+    // A watch that will not end by itself (the camera stays configured), and a probe queued
+    // behind it on the same camera.
+    const watch = commandPayload(camera.serial, 'watch-for-device', {
+      timeoutMs: 600_000,
+      requireFactoryDefault: true,
+    });
+    const queued = commandPayload(
+      camera.serial,
+      'probe',
+      { credential: 'admin' },
+      { admin: ADMIN },
+    );
+    const agent = startAgent();
+    try {
+      await gateway.waitFor(() => gateway.isConnected(agentId), { timeoutMs: 15_000 });
+      gateway.sendCommand(agentId, watch);
+      await gateway.waitFor(
+        () =>
+          gateway
+            .messages('command-progress')
+            .find((message) => message.commandId === watch.commandId),
+        { timeoutMs: 15_000, description: 'the watch running' },
+      );
+      gateway.sendCommand(agentId, queued);
+      await gateway.waitFor(
+        () =>
+          gateway.messages('command-ack').find((message) => message.commandId === queued.commandId),
+        { timeoutMs: 15_000, description: 'the queued probe acknowledged' },
+      );
+    } finally {
+      await kill(agent.child, 'SIGKILL');
+    }
+    expect(resultFor(watch.commandId)).toBeUndefined();
+    expect(resultFor(queued.commandId)).toBeUndefined();
+
+    // The server stopped sending both once they were acknowledged; nothing is sent again.
+    const again = startAgent();
+    try {
+      await gateway.waitFor(() => resultFor(watch.commandId) && resultFor(queued.commandId), {
+        timeoutMs: 15_000,
+        description: 'results for both commands after the restart',
+      });
+    } finally {
+      expect(await kill(again.child, 'SIGTERM')).toBe(0);
+    }
+    expect(resultFor(watch.commandId)).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'interrupted' },
+      replayed: false,
+    });
+    expect(resultFor(queued.commandId)).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'not-run' },
+      replayed: false,
+    });
+    expect(again.log()).not.toContain(ADMIN.password);
+  }, 60_000);
+
+  it('on SIGTERM, reports a command that outlasts the grace period before it exits', async () => {
+    const camera = cameras[0]!;
+    const watch = commandPayload(camera.serial, 'watch-for-device', {
+      timeoutMs: 600_000,
+      requireFactoryDefault: true,
+    });
+    const agent = startAgent({ CUSTODY_AGENT_STOP_GRACE_S: '1' });
+    try {
+      await gateway.waitFor(() => gateway.isConnected(agentId), { timeoutMs: 15_000 });
+      gateway.sendCommand(agentId, watch);
+      await gateway.waitFor(
+        () =>
+          gateway
+            .messages('command-progress')
+            .find((message) => message.commandId === watch.commandId),
+        { timeoutMs: 15_000, description: 'the watch running' },
+      );
+    } finally {
+      expect(await kill(agent.child, 'SIGTERM')).toBe(0);
+    }
+    // Delivered by this run, not left for the next one to report.
+    expect(resultFor(watch.commandId)).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'interrupted' },
+    });
+    expect(agent.log()).toMatch(/finishing running commands/);
   }, 60_000);
 });

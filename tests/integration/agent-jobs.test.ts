@@ -22,14 +22,23 @@ import type {
   CommandReport,
   CommandResultBody,
 } from '../../apps/agent/src/jobs/command-report.ts';
-import type {
-  NonceJournal,
-  ResultStore,
-  StoredResult,
-} from '../../apps/agent/src/store/store-contracts.ts';
+import { pinnedTls, type JobVapixOptions } from '../../apps/agent/src/jobs/camera-access.ts';
+import {
+  createMemoryNonceJournal,
+  createMemoryResultStore,
+} from '../../apps/agent/src/store/testing/memory-stores.ts';
+import { useTempDirs } from '../../apps/agent/src/store/testing/temp-dirs.ts';
+import { openTlsPinStore } from '../../apps/agent/src/store/tls-pin-store.ts';
 // The tests package does not depend on @custody/core; its source is imported like the agent's.
 import { commandSigningText, type CameraSighting } from '@custody/core';
-import { fastSimulator, freePort, httpUrlOf, isolated, until } from './support/simulated-site.ts';
+import {
+  fastSimulator,
+  freePort,
+  httpsUrlOf,
+  httpUrlOf,
+  isolated,
+  until,
+} from './support/simulated-site.ts';
 
 /*
  * The command executor with its real verbs against simulated cameras over real sockets. Every
@@ -62,8 +71,6 @@ const SITE_ID = randomUUID();
 
 let simulator: Simulator;
 let port: number;
-const allReports: CommandReport[] = [];
-const allLogs: string[] = [];
 
 beforeAll(async () => {
   port = await freePort(SITE_BASE);
@@ -118,30 +125,14 @@ function scanningDirectory(): CameraDirectory & { rounds(): number } {
   };
   return {
     urlOf: (serial) => urls.get(serial),
+    // The loop below already scans for as long as anyone listens.
+    discoverNow: () => Promise.resolve(),
     onSighting(listener) {
       listeners.add(listener);
       if (!scanning) void loop();
       return () => listeners.delete(listener);
     },
     rounds: () => rounds,
-  };
-}
-
-function memoryNonces(): NonceJournal {
-  const seen = new Set<string>();
-  return {
-    record: (nonce) => Promise.resolve(!seen.has(nonce) && seen.add(nonce) !== undefined),
-    close: () => Promise.resolve(),
-  };
-}
-
-function memoryResults(): ResultStore {
-  const entries = new Map<string, StoredResult | 'started'>();
-  return {
-    get: (commandId) => entries.get(commandId),
-    markStarted: (commandId) => Promise.resolve(void entries.set(commandId, 'started')),
-    finish: (result) => Promise.resolve(void entries.set(result.commandId, result)),
-    close: () => Promise.resolve(),
   };
 }
 
@@ -153,28 +144,28 @@ interface Agent {
   run(payload: Payload): Promise<CommandResultBody>;
 }
 
-function agent(options: { maxFailures?: number } = {}): Agent {
+function agent(
+  options: { maxFailures?: number; tls?: Pick<JobVapixOptions, 'tlsFor' | 'onCertificate'> } = {},
+): Agent {
   const reports: CommandReport[] = [];
   const logs: string[] = [];
   const directory = scanningDirectory();
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     const line = `${level} ${message} ${JSON.stringify(fields ?? {})}`;
     logs.push(line);
-    allLogs.push(line);
   };
   const { sessions, limiter } = isolated();
   const executor = createCommandExecutor({
     identity: { agentId: AGENT_ID, siteId: SITE_ID, commandSigningKey: SERVER.publicKey },
-    nonces: memoryNonces(),
-    results: memoryResults(),
+    nonces: createMemoryNonceJournal(),
+    results: createMemoryResultStore(),
     directory,
     report: (body) => {
       reports.push(body);
-      allReports.push(body);
       return Promise.resolve();
     },
     budget: createAttemptBudget({ maxFailures: options.maxFailures ?? 3 }),
-    vapix: { sessions, limiter },
+    vapix: { sessions, limiter, ...options.tls },
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
     timing: {
       pollIntervalMs: 10,
@@ -704,11 +695,88 @@ describe('recommissioning end to end', () => {
   });
 });
 
+describe('HTTPS cameras', () => {
+  const tempDir = useTempDirs('custody-agent-pins-');
+
+  it('pins a camera certificate on its first anonymous look and then trusts only that one', async () => {
+    const camera = await configured('11.11');
+    const url = httpsUrlOf(camera);
+    const pins = await openTlsPinStore(await tempDir());
+    const probe = () =>
+      agent({ tls: pinnedTls(pins) }).run(
+        command(camera, 'probe', { credential: 'admin' }, { admin: OLD_ADMIN }, { url }),
+      );
+    expect(await probe()).toMatchObject({
+      outcome: 'succeeded',
+      result: { accessState: 'authenticated' },
+    });
+    const pinned = pins.policyFor(camera.serial);
+    expect(pinned).toEqual({
+      mode: 'pin',
+      fingerprint256: expect.stringMatching(/^[0-9A-F:]{95}$/) as string,
+    });
+    // Pinned: the same camera still works.
+    expect(await probe()).toMatchObject({ outcome: 'succeeded' });
+    await pins.flush();
+  });
+
+  it('sends no credential to a camera whose certificate is not the pinned one', async () => {
+    const camera = await configured('11.11');
+    const pins = await openTlsPinStore(await tempDir());
+    pins.observe(camera.serial, 'AB:'.repeat(31) + 'AB');
+    const requests = camera.stats.requests;
+    const result = await agent({ tls: pinnedTls(pins) }).run(
+      command(
+        camera,
+        'probe',
+        { credential: 'admin' },
+        { admin: OLD_ADMIN },
+        { url: httpsUrlOf(camera) },
+      ),
+    );
+    expect(result).toMatchObject({ outcome: 'failed', error: { code: 'unreachable' } });
+    expect(result.error?.message).toMatch(/certificate/);
+    // The handshake failed before any HTTP request reached the camera.
+    expect(camera.stats.requests).toBe(requests);
+    await pins.flush();
+  });
+});
+
 describe('secrets', () => {
-  it('never puts a delivered password in a report or a log line', () => {
-    expect(allReports.length).toBeGreaterThan(50);
-    expect(allLogs.length).toBeGreaterThan(20);
-    const text = `${JSON.stringify(allReports)}\n${allLogs.join('\n')}`;
+  it('never puts a delivered password in a report or a log line', async () => {
+    const camera = await configured('12.x');
+    const job = agent();
+    await job.run(
+      command(
+        camera,
+        'test-credential',
+        { credentials: ['guess', 'admin'] },
+        { guess: WRONG, admin: OLD_ADMIN },
+      ),
+    );
+    await job.run(
+      command(
+        camera,
+        'rotate-credential',
+        { credential: 'admin', next: 'admin-next' },
+        { admin: OLD_ADMIN, 'admin-next': ROTATED },
+      ),
+    );
+    await job.run(
+      command(camera, 'factory-default-soft', { credential: 'admin' }, { admin: ROTATED }),
+    );
+    await job.run(
+      command(
+        camera,
+        'probe',
+        { credential: 'admin' },
+        { admin: NEW_ADMIN },
+        { url: 'http://127.89.0.61:1' },
+      ),
+    );
+    expect(job.reports.filter((report) => report.type === 'command-result')).toHaveLength(4);
+    expect(job.logs.length).toBeGreaterThan(4);
+    const text = `${JSON.stringify(job.reports)}\n${job.logs.join('\n')}`;
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     expect(text).not.toContain('[redacted]');
   });

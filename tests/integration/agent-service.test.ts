@@ -139,11 +139,20 @@ describe('custody-agent enroll, run and status against a gateway and a simulated
       timeoutMs: 20_000,
       description: 'every simulated camera in the inventory',
     });
-    const appeared = gateway
-      .messages('discovery-event')
-      .filter((event) => event.event === 'appeared')
-      .map((event) => event.serial);
-    expect(appeared.sort()).toEqual([...expected].sort());
+    const appeared = () =>
+      gateway
+        .messages('discovery-event')
+        .filter((event) => event.event === 'appeared')
+        .map((event) => event.serial)
+        .sort();
+    await gateway.waitFor(() => appeared().length >= expected.length, {
+      timeoutMs: 10_000,
+      description: 'an appeared event for every camera',
+    });
+    expect(appeared()).toEqual([...expected].sort());
+    // The snapshot came only once the first discovery round was over, so it is complete.
+    const snapshot = gateway.messages('inventory-snapshot')[0];
+    expect(snapshot?.cameras.map((camera) => camera.serial).sort()).toEqual([...expected].sort());
     // Firmware that answers anonymous unrestricted properties (10.x and later) is identified in
     // full by the inventory's anonymous probe, without spending a credential.
     const modern = cameras

@@ -1,31 +1,53 @@
 import { randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { COMMAND_VERBS } from '@custody/core';
+import { COMMAND_VERBS, type AgentMessageType } from '@custody/core';
 import { writeAgentStatus, type AgentStatus } from './agent-status.ts';
-import { createInventory, type Inventory } from './cameras/inventory.ts';
+import { createInventory, type Inventory, type PersistedCamera } from './cameras/inventory.ts';
 import { probeCamera } from './cameras/probe-camera.ts';
+import { createAddressFilter } from './discovery/cidr.ts';
 import { discoverSite } from './discovery/discover-site.ts';
 import type { AgentConfig } from './env.ts';
+import { pinnedTls } from './jobs/camera-access.ts';
 import { createCommandExecutor } from './jobs/command-executor.ts';
-import { createAgentMessage } from './link/agent-message.ts';
+import {
+  createAgentMessage,
+  type AgentMessageBody,
+  type DurableAgentMessage,
+} from './link/agent-message.ts';
 import { createGatewayLink, type GatewayLink, type LinkStatus } from './link/gateway-link.ts';
 import type { LinkLogger } from './link/link-logger.ts';
+import { COMMANDS_DIRECTORY, OUTBOX_DIRECTORY } from './store/data-dir.ts';
 import { loadIdentity } from './store/identity-store.ts';
+import { loadInventory, saveInventory } from './store/inventory-file.ts';
 import { openNonceJournal } from './store/nonce-journal.ts';
 import { openOutbox } from './store/outbox.ts';
 import { openResultStore } from './store/result-store.ts';
+import { openTlsPinStore } from './store/tls-pin-store.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface AgentServiceOptions {
   config: AgentConfig;
   logger: LinkLogger;
-  /** Aborting stops the service: the link closes, the inventory flushes, journals close. */
+  /**
+   * Aborting stops the service: it takes no new command, lets running ones finish for
+   * `config.stopGraceMs`, then stops the inventory and the link and closes the journals.
+   */
   signal: AbortSignal;
   /** How often status.json is rewritten while nothing changes. */
   statusIntervalMs?: number;
 }
 
 export type AgentServiceEnd = 'stopped' | 'revoked' | 'auth-failed' | 'not-enrolled';
+
+/** The subnets of this host's IPv4 interfaces, where multicast discovery answers come from. */
+function localIpv4Subnets(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address !== undefined && address.family === 'IPv4' && !address.internal)
+    .map((address) => address?.cidr)
+    .filter((cidr): cidr is string => typeof cidr === 'string');
+}
 
 /**
  * `custody-agent run`: loads the identity, opens the journals, and joins the inventory, the
@@ -34,43 +56,105 @@ export type AgentServiceEnd = 'stopped' | 'revoked' | 'auth-failed' | 'not-enrol
  */
 export async function runAgentService(options: AgentServiceOptions): Promise<AgentServiceEnd> {
   const { config, logger, signal } = options;
-  const identity = await loadIdentity(config.dataDir);
+  const { dataDir } = config;
+  const identity = await loadIdentity(dataDir);
   if (identity === null) {
-    logger.error(`not enrolled: no identity in ${config.dataDir}; run custody-agent enroll first`);
+    logger.error(`not enrolled: no identity in ${dataDir}; run custody-agent enroll first`);
     return 'not-enrolled';
   }
-  const outbox = await openOutbox(join(config.dataDir, 'outbox'));
-  const nonces = await openNonceJournal(join(config.dataDir, 'commands'));
-  const results = await openResultStore(join(config.dataDir, 'commands'));
+  const outbox = await openOutbox(join(dataDir, OUTBOX_DIRECTORY));
+  const nonces = await openNonceJournal(join(dataDir, COMMANDS_DIRECTORY));
+  const results = await openResultStore(join(dataDir, COMMANDS_DIRECTORY));
+  const warn = (message: string) => logger.warn(message);
+  const pins = await openTlsPinStore(dataDir, { warn });
   if (outbox.recovery.truncatedBytes > 0) {
     logger.warn('the outbox journal ended in a torn write (a crash); the torn tail was dropped');
   }
+  let restored: PersistedCamera[] = [];
+  try {
+    const loaded = await loadInventory(dataDir);
+    restored = loaded.cameras;
+    if (loaded.skipped > 0) warn(`${loaded.skipped} remembered camera(s) could not be read`);
+  } catch (error) {
+    warn(`cannot read the remembered inventory, starting empty: ${(error as Error).message}`);
+  }
 
-  // Defined before the link exists; first called once the inventory starts, after the link.
-  const enqueue = (message: Parameters<GatewayLink['enqueue']>[0]) => link.enqueue(message);
+  // Until the link exists (while the previous run's commands are settled) messages go straight
+  // to the outbox; the link sends them with the replay after its first welcome.
+  let link: GatewayLink | undefined = undefined;
+  const enqueue = <T extends DurableAgentMessage['type']>(
+    type: T,
+    body: AgentMessageBody<T>,
+    id?: string,
+  ): Promise<void> => {
+    const message = createAgentMessage(type as AgentMessageType, body as never, {
+      ...(link === undefined ? {} : { v: link.messageVersion }),
+      ...(id === undefined ? {} : { id }),
+    }) as DurableAgentMessage;
+    return link === undefined ? outbox.append(message) : link.enqueue(message);
+  };
 
+  const sendSnapshot = async () => {
+    // The server replaces what it knew of this site with a complete snapshot, so one is sent only
+    // once a discovery round has completed, never the empty inventory of a fresh start.
+    const parts = inventory.snapshotParts();
+    const snapshotId = randomUUID();
+    for (const [index, cameras] of parts.entries()) {
+      await enqueue('inventory-snapshot', {
+        snapshotId,
+        part: index + 1,
+        parts: parts.length,
+        cameras,
+      });
+    }
+  };
+  const queueSnapshot = () => {
+    sendSnapshot().catch((error: unknown) =>
+      logger.warn(`cannot queue the inventory snapshot: ${(error as Error).message}`),
+    );
+  };
+
+  const multicast = config.discovery.ssdp || config.discovery.mdns;
   const inventory: Inventory = createInventory({
-    discover: (discoverySignal) =>
-      discoverSite({
+    discover: async (discoverySignal, found) => {
+      await discoverSite({
         discovery: config.discovery,
         probeTimeoutMs: config.probeTimeoutMs,
         concurrency: config.probeConcurrency,
         signal: discoverySignal,
-        warn: (message) => logger.warn(message),
-      }),
-    probe: async (url, probeSignal) =>
-      (
-        await probeCamera(url, null, {
-          // Anonymous and read-only: pinning on first use is safe when nothing secret is sent.
-          tls: { mode: 'pin' },
-          signal: probeSignal,
-        })
-      ).report,
-    emit: (output) => enqueue(createAgentMessage(output.type, output as never)),
+        warn,
+        onSightings: found,
+      });
+    },
+    probe: async (url, probeSignal, serial) => {
+      // Anonymous and read-only; an https camera is held to its pin, or pinned on first use.
+      const { report, fingerprint256 } = await probeCamera(url, null, {
+        tls: pins.policyFor(serial),
+        signal: probeSignal,
+      });
+      if (
+        fingerprint256 !== undefined &&
+        serial !== undefined &&
+        report.identity?.serial === serial
+      ) {
+        pins.observe(serial, fingerprint256);
+      }
+      return report;
+    },
+    emit: (output) => enqueue(output.type, output),
+    isAllowedHost: createAddressFilter({
+      cidrs: config.discovery.cidrs,
+      localSubnets: multicast ? localIpv4Subnets() : [],
+    }),
+    restored,
+    persist: (cameras) => saveInventory(dataDir, cameras),
+    onFirstRound: () => {
+      if (link?.state === 'connected') queueSnapshot();
+    },
     discoveryIntervalMs: config.discovery.intervalMs,
     refreshIntervalMs: config.refreshIntervalMs,
     concurrency: config.probeConcurrency,
-    log: { warn: (message) => logger.warn(message) },
+    log: { warn },
   });
 
   const executor = createCommandExecutor({
@@ -78,9 +162,14 @@ export async function runAgentService(options: AgentServiceOptions): Promise<Age
     nonces,
     results,
     directory: inventory,
-    report: (body) => enqueue(createAgentMessage(body.type, body as never)),
+    report: (body, reportOptions) => enqueue(body.type, body, reportOptions?.messageId),
     logger,
+    maxConcurrent: config.maxCommands,
+    vapix: pinnedTls(pins),
   });
+  // Before the link: the server stopped sending what the last run acknowledged, so those results
+  // must be in the outbox for the first replay.
+  await executor.recover();
 
   let lastConnectedAt: string | null = null;
   let linkStatus: Pick<LinkStatus, 'state' | 'since'> = {
@@ -102,27 +191,11 @@ export async function runAgentService(options: AgentServiceOptions): Promise<Age
   let writing = Promise.resolve();
   const saveStatus = () => {
     writing = writing
-      .then(() => writeAgentStatus(config.dataDir, status()))
+      .then(() => writeAgentStatus(dataDir, status()))
       .catch((error: unknown) => logger.warn(`cannot write status: ${(error as Error).message}`));
   };
 
-  const sendSnapshot = async () => {
-    // A fresh snapshot after every welcome: the server replaces what it knew of this site.
-    const parts = inventory.snapshotParts();
-    const snapshotId = randomUUID();
-    for (const [index, cameras] of parts.entries()) {
-      await enqueue(
-        createAgentMessage('inventory-snapshot', {
-          snapshotId,
-          part: index + 1,
-          parts: parts.length,
-          cameras,
-        }),
-      );
-    }
-  };
-
-  const link: GatewayLink = createGatewayLink({
+  const activeLink: GatewayLink = createGatewayLink({
     identity,
     outbox,
     onCommand: async (message) => {
@@ -144,29 +217,36 @@ export async function runAgentService(options: AgentServiceOptions): Promise<Age
       logger.info(`link ${next.state}${next.lastError === null ? '' : `: ${next.lastError}`}`);
       if (next.state === 'connected') {
         lastConnectedAt = next.since;
-        sendSnapshot().catch((error: unknown) =>
-          logger.warn(`cannot queue the inventory snapshot: ${(error as Error).message}`),
-        );
+        if (inventory.discovered) queueSnapshot();
       }
       saveStatus();
     },
   });
+  link = activeLink;
   inventory.start();
   saveStatus();
   const statusTimer = setInterval(saveStatus, options.statusIntervalMs ?? 5_000);
   statusTimer.unref();
 
-  const stopOnAbort = () => void link.stop();
-  signal.addEventListener('abort', stopOnAbort, { once: true });
-  if (signal.aborted) stopOnAbort();
-  const end = await link.closed;
-  signal.removeEventListener('abort', stopOnAbort);
-  clearInterval(statusTimer);
+  let onAbort = () => undefined as void;
+  const stopRequested = new Promise<'stop'>((resolve) => {
+    onAbort = () => resolve('stop');
+  });
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  const cause = await Promise.race([activeLink.closed, stopRequested]);
+  signal.removeEventListener('abort', onAbort);
 
+  // Commands first, while the link can still deliver their results: no new ones, a grace period
+  // for the running ones, then the rest are reported interrupted or not run.
+  logger.info(cause === 'stop' ? 'stopping: finishing running commands' : `link ended (${cause})`);
+  await executor.close({ graceMs: cause === 'stop' ? config.stopGraceMs : 0 });
   await inventory.stop();
-  await executor.close();
+  const end = await activeLink.stop().then(() => activeLink.closed);
+  clearInterval(statusTimer);
   saveStatus();
   await writing;
+  await pins.flush();
   await Promise.all([outbox.close(), nonces.close(), results.close()]);
   logger.info(`stopped (${end})`);
   return end;

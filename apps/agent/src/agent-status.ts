@@ -1,16 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-
-export const LINK_STATES = [
-  'starting',
-  'connecting',
-  'connected',
-  'backing-off',
-  'revoked',
-  'auth-failed',
-  'stopped',
-] as const;
+import { LINK_STATES } from './link/gateway-link.ts';
+import { ensureDirectory, nodeStoreFs, writeFileAtomic } from './store/store-fs.ts';
 
 export const AgentStatusSchema = z.object({
   pid: z.int(),
@@ -30,12 +22,12 @@ const FILE = 'status.json';
 
 /** Written by `custody-agent run` on every change and every few seconds, read by `status`. */
 export async function writeAgentStatus(dataDir: string, status: AgentStatus): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, FILE);
-  const temporary = `${path}.${process.pid}.tmp`;
-  // Not fsync'd: losing the last status to a power cut is harmless, it is rewritten in seconds.
-  await writeFile(temporary, `${JSON.stringify(status)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  await ensureDirectory(nodeStoreFs, dataDir);
+  await writeFileAtomic(
+    nodeStoreFs,
+    join(dataDir, FILE),
+    Buffer.from(`${JSON.stringify(status)}\n`),
+  );
 }
 
 export async function readAgentStatus(dataDir: string): Promise<AgentStatus | null> {

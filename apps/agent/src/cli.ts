@@ -1,4 +1,8 @@
+import { createLogger } from './logger.ts';
+import { logUnhandledRejections } from './process-handlers.ts';
 import { runCli } from './run-cli.ts';
+
+logUnhandledRejections(process, createLogger('error', process.stderr));
 
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

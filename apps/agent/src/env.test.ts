@@ -48,4 +48,26 @@ describe('readAgentConfig', () => {
       }),
     ).toThrow(/CUSTODY_AGENT_CIDRS[\s\S]*CUSTODY_AGENT_SSDP[\s\S]*CUSTODY_AGENT_PROBE_CONCURRENCY/);
   });
+
+  it('caps running commands at 4 and gives running verbs 20 s at shutdown unless told otherwise', () => {
+    const defaults = readAgentConfig({ HOME: '/h' });
+    expect(defaults.maxCommands).toBe(4);
+    expect(defaults.stopGraceMs).toBe(20_000);
+    const tuned = readAgentConfig({
+      HOME: '/h',
+      CUSTODY_AGENT_MAX_COMMANDS: '12',
+      CUSTODY_AGENT_STOP_GRACE_S: '5',
+    });
+    expect(tuned.maxCommands).toBe(12);
+    expect(tuned.stopGraceMs).toBe(5_000);
+  });
+
+  it('keeps the shutdown grace under the unit file stop timeout', () => {
+    expect(() => readAgentConfig({ HOME: '/h', CUSTODY_AGENT_STOP_GRACE_S: '30' })).toThrow(
+      /CUSTODY_AGENT_STOP_GRACE_S/,
+    );
+    expect(() => readAgentConfig({ HOME: '/h', CUSTODY_AGENT_MAX_COMMANDS: '0' })).toThrow(
+      /CUSTODY_AGENT_MAX_COMMANDS/,
+    );
+  });
 });

@@ -51,6 +51,13 @@ const EnvSchema = z.object({
   CUSTODY_AGENT_REFRESH_INTERVAL_S: seconds(900, 5, 86_400),
   CUSTODY_AGENT_PROBE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   CUSTODY_AGENT_PROBE_TIMEOUT_S: seconds(5, 1, 60),
+  /** Commands running at once across the site; passive watches do not count (see the executor). */
+  CUSTODY_AGENT_MAX_COMMANDS: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * How long running verbs may finish after SIGTERM before they are aborted. Below 25 s so the
+   * rest of the shutdown fits in the unit file's TimeoutStopSec=30.
+   */
+  CUSTODY_AGENT_STOP_GRACE_S: seconds(20, 0, 25),
   /** Allows ws:// and http:// to a gateway that is not on loopback (never in production). */
   CUSTODY_AGENT_ALLOW_INSECURE: flag.default(false),
   CUSTODY_AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -69,6 +76,8 @@ export interface AgentConfig {
   refreshIntervalMs: number;
   probeConcurrency: number;
   probeTimeoutMs: number;
+  maxCommands: number;
+  stopGraceMs: number;
   allowInsecure: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -99,6 +108,8 @@ export function readAgentConfig(source: Readonly<Record<string, string | undefin
     refreshIntervalMs: env.CUSTODY_AGENT_REFRESH_INTERVAL_S * 1000,
     probeConcurrency: env.CUSTODY_AGENT_PROBE_CONCURRENCY,
     probeTimeoutMs: env.CUSTODY_AGENT_PROBE_TIMEOUT_S * 1000,
+    maxCommands: env.CUSTODY_AGENT_MAX_COMMANDS,
+    stopGraceMs: env.CUSTODY_AGENT_STOP_GRACE_S * 1000,
     allowInsecure: env.CUSTODY_AGENT_ALLOW_INSECURE,
     logLevel: env.CUSTODY_AGENT_LOG_LEVEL,
   };

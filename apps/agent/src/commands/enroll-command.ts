@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EnrollResponseSchema, type EnrollRequest } from '@custody/core';
+import { isProcessAlive, readAgentStatus } from '../agent-status.ts';
 import { UsageError, type CliIo } from '../cli-io.ts';
 import { readAgentConfig } from '../env.ts';
 import { generateKeyPair } from '../identity/ed25519.ts';
+import { checkGatewayUrl } from '../link/check-gateway-url.ts';
 import { isLoopbackHost } from '../link/loopback.ts';
+import { archiveIdentityData } from '../store/data-dir.ts';
 import { loadIdentity, saveIdentity } from '../store/identity-store.ts';
 import { AGENT_VERSION } from '../version.ts';
 
@@ -20,9 +23,14 @@ Options:
   --name NAME        how the agent is shown in Custody (default: this host's name)
   --data-dir DIR     where the identity is kept (default: CUSTODY_AGENT_DATA_DIR, then
                      $STATE_DIRECTORY, then ~/.local/state/custody-agent)
-  --replace          enroll again even though an identity exists (after a revocation)
+  --replace          enroll again even though an identity exists (after a revocation); stop
+                     the service first. The old identity's outbox and journals are moved to
+                     replaced-<old agent id>-<time>/ in the data directory
   -h, --help         show this help
 `;
+
+/** Link states in which the service has ended (or never ran) and holds no journal open. */
+const ENDED_STATES = new Set(['stopped', 'revoked', 'auth-failed']);
 
 interface ErrorBody {
   error?: { code?: unknown; message?: unknown };
@@ -89,6 +97,16 @@ export async function runEnrollCommand(args: readonly string[], io: CliIo): Prom
     );
     return 1;
   }
+  if (existing !== null) {
+    // The service holds the journals open; moving them under it would lose what it writes next.
+    const status = await readAgentStatus(dataDir);
+    if (status !== null && !ENDED_STATES.has(status.link) && isProcessAlive(status.pid)) {
+      io.stderr.write(
+        `custody-agent enroll: the agent service is running from ${dataDir} (pid ${status.pid}); stop it first (systemctl stop custody-agent).\n`,
+      );
+      return 1;
+    }
+  }
 
   const keys = generateKeyPair();
   const request: EnrollRequest = {
@@ -104,12 +122,24 @@ export async function runEnrollCommand(args: readonly string[], io: CliIo): Prom
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(request),
+      // A 307/308 would send the body, token included, wherever the answer points.
+      redirect: 'error',
       signal: io.signal ?? null,
     });
   } catch (error) {
     const cause = (error as Error).cause;
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
-    io.stderr.write(`custody-agent enroll: cannot reach ${endpoint.origin}${detail}\n`);
+    io.stderr.write(
+      /redirect/i.test(detail)
+        ? `custody-agent enroll: ${endpoint.origin} answered with a redirect, which enrollment does not follow (the token would go elsewhere); give the server's final URL\n`
+        : `custody-agent enroll: cannot reach ${endpoint.origin}${detail}\n`,
+    );
+    return 1;
+  }
+  if (response.status >= 300 && response.status < 400) {
+    io.stderr.write(
+      `custody-agent enroll: ${endpoint.origin} answered with a redirect (HTTP ${response.status}), which enrollment does not follow; give the server's final URL\n`,
+    );
     return 1;
   }
   if (!response.ok) {
@@ -126,6 +156,20 @@ export async function runEnrollCommand(args: readonly string[], io: CliIo): Prom
     return 1;
   }
   const enrolled = parsed.data;
+  try {
+    checkGatewayUrl(enrolled.gatewayUrl, { allowInsecure: config.allowInsecure });
+  } catch (error) {
+    io.stderr.write(
+      `custody-agent enroll: the server's gateway URL cannot be used, nothing was saved: ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+  if (existing !== null) {
+    const archive = await archiveIdentityData(dataDir, existing.agentId);
+    if (archive !== null) {
+      io.stderr.write(`The journals of agent ${existing.agentId} were moved to ${archive}.\n`);
+    }
+  }
   await saveIdentity(dataDir, {
     agentId: enrolled.agentId,
     siteId: enrolled.siteId,

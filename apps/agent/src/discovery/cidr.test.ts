@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expandCidr, parsePorts } from './cidr.ts';
+import { createAddressFilter, expandCidr, isInCidr, parsePorts } from './cidr.ts';
 
 describe('expandCidr', () => {
   it('lists the hosts of a /30 without the network and broadcast addresses', () => {
@@ -64,6 +64,33 @@ describe('parsePorts', () => {
   it('refuses ports outside 1-65535 and non-numbers', () => {
     for (const bad of ['', '0', '65536', 'http', '80,,443', '-1']) {
       expect(() => parsePorts(bad), bad).toThrow(RangeError);
+    }
+  });
+});
+
+describe('isInCidr', () => {
+  it('tells whether an IPv4 address lies in a range, whatever the range is written from', () => {
+    expect(isInCidr('10.20.0.7', '10.20.0.0/24')).toBe(true);
+    expect(isInCidr('10.20.1.7', '10.20.0.9/24')).toBe(false);
+    expect(isInCidr('10.20.1.7', '10.20.0.0/16')).toBe(true);
+    expect(isInCidr('10.20.0.7', '10.20.0.7')).toBe(true);
+    expect(isInCidr('camera.local', '10.20.0.0/16')).toBe(false);
+    expect(isInCidr('fe80::1', '10.20.0.0/16')).toBe(false);
+  });
+});
+
+describe('createAddressFilter', () => {
+  const allowed = createAddressFilter({ cidrs: ['10.20.0.0/24'], localSubnets: ['172.16.5.0/24'] });
+
+  it('allows the site ranges, the local subnets, link-local and the AXIS default address', () => {
+    for (const host of ['10.20.0.9', '172.16.5.200', '169.254.44.10', '192.168.0.90']) {
+      expect(allowed(host)).toBe(true);
+    }
+  });
+
+  it('refuses any other address and anything that is not an IPv4 address', () => {
+    for (const host of ['10.20.1.9', '8.8.8.8', '192.168.0.91', 'camera.example.com', '::1']) {
+      expect(allowed(host)).toBe(false);
     }
   });
 });

@@ -48,6 +48,40 @@ export function expandCidr(cidr: string): Ipv4Range {
   return { cidr: `${formatIpv4(network)}/${prefix}`, hosts };
 }
 
+function parseCidr(cidr: string): { network: number; size: number } | undefined {
+  const match = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(cidr.trim());
+  const base = match?.[1] === undefined ? undefined : parseIpv4(match[1]);
+  const prefix = match?.[2] === undefined ? 32 : Number(match[2]);
+  if (base === undefined || prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  return { network: base - (base % size), size };
+}
+
+/** Whether `host` is an IPv4 address inside `cidr` (any size; a bare address is a /32). */
+export function isInCidr(host: string, cidr: string): boolean {
+  const address = parseIpv4(host);
+  const range = parseCidr(cidr);
+  if (address === undefined || range === undefined) return false;
+  return address >= range.network && address < range.network + range.size;
+}
+
+/** Where an AXIS camera is after a factory default without DHCP (reference §1.6). */
+export const AXIS_DEFAULT_ADDRESS = '192.168.0.90';
+const LINK_LOCAL = '169.254.0.0/16';
+
+/**
+ * The addresses the agent accepts as a camera's: the site's configured ranges, the subnets the
+ * agent itself is on (where multicast answers come from), link-local and the AXIS default address,
+ * which is where a reset camera comes back. A discovery answer cannot aim the agent anywhere else.
+ */
+export function createAddressFilter(site: {
+  cidrs: readonly string[];
+  localSubnets: readonly string[];
+}): (host: string) => boolean {
+  const ranges = [...site.cidrs, ...site.localSubnets, LINK_LOCAL, AXIS_DEFAULT_ADDRESS];
+  return (host) => ranges.some((range) => isInCidr(host, range));
+}
+
 /** `80,443` → [80, 443]; throws a `RangeError` for anything that is not a list of TCP ports. */
 export function parsePorts(text: string): number[] {
   const ports = text.split(',').map((part) => part.trim());

@@ -62,4 +62,34 @@ describe('discoverSite', () => {
     expect(sightings).toEqual([]);
     expect(warnings).toEqual(['SSDP search failed: no route to 239.255.255.250']);
   });
+
+  it('hands over the sightings of each method as soon as that method is done', async () => {
+    const batches: string[][] = [];
+    let finishScan = () => undefined as void;
+    const done = discoverSite({
+      discovery: DISCOVERY,
+      probeTimeoutMs: 1_000,
+      concurrency: 4,
+      signal: new AbortController().signal,
+      warn: () => undefined,
+      onSightings: (batch) => batches.push(batch.map((sighting) => sighting.serial)),
+      methods: {
+        scanRange: () =>
+          new Promise((resolve) => {
+            finishScan = () =>
+              resolve({
+                sightings: [{ source: 'scan', serial: 'ACCC8E000001', host: '10.9.0.1', port: 80 }],
+                failures: [],
+              });
+          }),
+        searchSsdp: () =>
+          Promise.resolve([{ source: 'ssdp', serial: 'ACCC8E000002', host: '10.9.0.2' }]),
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(batches).toEqual([['ACCC8E000002']]);
+    finishScan();
+    await done;
+    expect(batches).toEqual([['ACCC8E000002'], ['ACCC8E000001']]);
+  });
 });

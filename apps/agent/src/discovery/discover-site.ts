@@ -11,6 +11,11 @@ export interface DiscoverSiteOptions {
   concurrency: number;
   signal: AbortSignal;
   warn: (message: string) => void;
+  /**
+   * Told about sightings as they come: each scanned camera as it is found, each multicast
+   * method's answers once it is done, so nothing waits for the slowest method.
+   */
+  onSightings?: (batch: Sighting[]) => void;
   /** The individual methods; replaceable in tests. */
   methods?: {
     scanRange?: typeof scanRange;
@@ -27,6 +32,9 @@ export async function discoverSite(options: DiscoverSiteOptions): Promise<Sighti
   const { discovery, signal, warn } = options;
   const methods = options.methods ?? {};
   const rounds: Promise<Sighting[]>[] = [];
+  const hand = (batch: Sighting[]) => {
+    if (batch.length > 0) options.onSightings?.(batch);
+  };
   const guarded = (name: string, run: () => Promise<Sighting[]>) =>
     run().catch((error: unknown) => {
       if (!signal.aborted) warn(`${name} failed: ${(error as Error).message}`);
@@ -35,13 +43,19 @@ export async function discoverSite(options: DiscoverSiteOptions): Promise<Sighti
   for (const cidr of discovery.cidrs) {
     rounds.push(
       guarded(`scan of ${cidr}`, async () => {
+        const handed = new Set<Sighting>();
         const { sightings, failures } = await (methods.scanRange ?? scanRange)({
           hosts: expandCidr(cidr).hosts,
           ports: discovery.ports,
           timeoutMs: options.probeTimeoutMs,
           concurrency: options.concurrency,
           signal,
+          onSighting: (sighting) => {
+            handed.add(sighting);
+            hand([sighting]);
+          },
         });
+        hand(sightings.filter((sighting) => !handed.has(sighting)));
         if (failures.length > 0) {
           warn(`scan of ${cidr}: ${failures.length} endpoint(s) failed, e.g. ${failures[0]?.url}`);
         }
@@ -51,10 +65,22 @@ export async function discoverSite(options: DiscoverSiteOptions): Promise<Sighti
   }
   const multicast = { timeoutMs: 3_000, interfaceAddress: discovery.interfaceAddress, signal };
   if (discovery.ssdp) {
-    rounds.push(guarded('SSDP search', () => (methods.searchSsdp ?? searchSsdp)(multicast)));
+    rounds.push(
+      guarded('SSDP search', async () => {
+        const found = await (methods.searchSsdp ?? searchSsdp)(multicast);
+        hand(found);
+        return found;
+      }),
+    );
   }
   if (discovery.mdns) {
-    rounds.push(guarded('mDNS browse', () => (methods.browseMdns ?? browseMdns)(multicast)));
+    rounds.push(
+      guarded('mDNS browse', async () => {
+        const found = await (methods.browseMdns ?? browseMdns)(multicast);
+        hand(found);
+        return found;
+      }),
+    );
   }
   return (await Promise.all(rounds)).flat();
 }

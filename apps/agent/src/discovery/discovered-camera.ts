@@ -14,6 +14,8 @@ export interface Sighting {
   model?: string | undefined;
   productName?: string | undefined;
   firmware?: string | undefined;
+  /** The serial was read over HTTP from this very host and port (a scan), not just claimed. */
+  verified?: boolean | undefined;
 }
 
 export interface DiscoveredAddress {

@@ -7,11 +7,12 @@ function service(fields: Partial<Service>): Service {
 }
 
 describe('sightingFromService', () => {
-  it('identifies a camera by its TXT macaddress and prefers the routable address to link-local', () => {
+  it('identifies a camera by its TXT macaddress at the address that answered', () => {
     const sighting = sightingFromService(
       service({
         name: 'AXIS M2026-LE Mk II - B8A44F0A98A1',
         addresses: ['169.254.93.22', '10.0.0.7', 'fe80::1'],
+        referer: { address: '10.0.0.7', family: 'IPv4', port: 5353, size: 300 },
         txt: { macaddress: 'B8A44F0A98A1' },
       }),
     );
@@ -30,6 +31,7 @@ describe('sightingFromService', () => {
       service({
         name: 'AXIS P3265-V - B8A44F631339 (2)',
         addresses: ['169.254.1.9'],
+        referer: { address: '169.254.1.9', family: 'IPv4', port: 5353, size: 300 },
         txt: { macaddress: 'b8a44f631339' },
       }),
     );
@@ -45,6 +47,23 @@ describe('sightingFromService', () => {
     expect(
       sightingFromService(
         service({ name: 'x', addresses: ['10.0.0.8'], txt: { macaddress: 'zz' } }),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('never takes an address from the records alone: only the one that answered', () => {
+    const steered = sightingFromService(
+      service({
+        name: 'AXIS M2026-LE Mk II - B8A44F0A98A1',
+        addresses: ['10.66.0.1'],
+        referer: { address: '10.0.0.7', family: 'IPv4', port: 5353, size: 300 },
+        txt: { macaddress: 'B8A44F0A98A1' },
+      }),
+    );
+    expect(steered?.host).toBe('10.0.0.7');
+    expect(
+      sightingFromService(
+        service({ addresses: ['10.0.0.8'], txt: { macaddress: 'B8A44F0A98A1' } }),
       ),
     ).toBeUndefined();
   });

@@ -20,15 +20,14 @@ function txtValue(txt: unknown, key: string): string | undefined {
   return undefined;
 }
 
-/** Prefers a routable address over the link-local one every responder also claims (reference §1.2). */
-function pickHost(service: Service): string | undefined {
-  const ipv4 = (service.addresses ?? []).filter((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
-  return (
-    ipv4.find((address) => !address.startsWith('169.254.')) ??
-    ipv4[0] ??
-    service.referer?.address ??
-    undefined
-  );
+/**
+ * The address that answered. The A records name more (every responder also claims link-local),
+ * but the answer's source is the one address the agent has seen the camera speak from, so a
+ * record cannot aim the agent at another host.
+ */
+function answeringHost(service: Service): string | undefined {
+  const address = service.referer?.address;
+  return address !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined;
 }
 
 /** The product name from an instance name such as `AXIS M2026-LE Mk II - B8A44F0A98A1`. */
@@ -40,7 +39,7 @@ function productFromInstance(name: string): string | undefined {
 export function sightingFromService(service: Service): Sighting | undefined {
   // The TXT macaddress is the identity; names lose the serial on 12.x (reference §1.2).
   const serial = serialFrom(txtValue(service.txt, 'macaddress'));
-  const host = pickHost(service);
+  const host = answeringHost(service);
   if (serial === undefined || host === undefined) return undefined;
   return {
     source: 'mdns',

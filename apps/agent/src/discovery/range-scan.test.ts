@@ -74,6 +74,24 @@ describe('scanRange', () => {
     expect(progress.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
   });
 
+  it('hands over each camera as it is found, marked as read from that very address', async () => {
+    const found: string[] = [];
+    const { sightings } = await scanRange({
+      hosts: ['10.0.0.1', '10.0.0.2'],
+      ports: [80],
+      timeoutMs: 1000,
+      onSighting: (sighting) => found.push(sighting.host),
+      identify: (url) =>
+        Promise.resolve(
+          url.includes('10.0.0.1')
+            ? result(url, { realmSerial: 'ACCC8E012345' })
+            : result(url, { accessState: 'unreachable' }),
+        ),
+    });
+    expect(found).toEqual(['10.0.0.1']);
+    expect(sightings).toEqual([expect.objectContaining({ host: '10.0.0.1', verified: true })]);
+  });
+
   it('recognises an AXIS device over a real socket by the realm of its challenge, sending no credentials', async () => {
     const port = await challengingServer('AXIS_ACCC8EF7DE6B');
     const closed = await challengingServer('AXIS_000000000000');
@@ -93,6 +111,7 @@ describe('scanRange', () => {
         model: undefined,
         productName: undefined,
         firmware: undefined,
+        verified: true,
       },
     ]);
   });

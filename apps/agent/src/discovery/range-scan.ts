@@ -17,6 +17,8 @@ export interface RangeScanOptions {
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: RangeScanProgress) => void) | undefined;
+  /** Told about each camera as soon as it is found. */
+  onSighting?: ((sighting: Sighting) => void) | undefined;
   /** The anonymous identification; replaceable in tests. */
   identify?: ((url: string, signal: AbortSignal | undefined) => Promise<ProbeResult>) | undefined;
 }
@@ -55,6 +57,7 @@ export function sightingFromProbe(
     model: result.identity?.model,
     productName: result.identity?.productName,
     firmware: result.identity?.firmware,
+    verified: true,
   };
 }
 
@@ -88,7 +91,10 @@ export async function scanRange(options: RangeScanOptions): Promise<RangeScanRes
           endpoint.port,
           await identify(url, options.signal),
         );
-        if (sighting !== undefined) sightings.push(sighting);
+        if (sighting !== undefined) {
+          sightings.push(sighting);
+          options.onSighting?.(sighting);
+        }
       } catch (error) {
         // probe returns expected outcomes as values; a throw is one endpoint's problem, reported.
         failures.push({ url, message: error instanceof Error ? error.message : String(error) });

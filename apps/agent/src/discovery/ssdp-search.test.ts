@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { macFromUsn, M_SEARCH, parseDeviceDescription, parseSsdpMessage } from './ssdp-search.ts';
+import {
+  macFromUsn,
+  M_SEARCH,
+  parseDeviceDescription,
+  parseSsdpMessage,
+  sightingFromAnswer,
+} from './ssdp-search.ts';
 
 // Reference §1.1: a captured M-SEARCH answer and root description.
 const ANSWER = [
@@ -62,5 +68,36 @@ describe('SSDP parsing', () => {
       modelName: 'AXIS M1014',
       presentationUrl: 'http://192.168.1.102:80/',
     });
+  });
+});
+
+describe('sightingFromAnswer', () => {
+  const headers = parseSsdpMessage(ANSWER)?.headers ?? {};
+
+  it('takes the HTTP port from a presentationURL on the answering host', () => {
+    const description = parseDeviceDescription(
+      DESCRIPTION.replace('http://192.168.1.102:80/', 'https://192.168.1.102:8443/'),
+    );
+    expect(sightingFromAnswer({ headers, from: '192.168.1.102' }, description)).toEqual({
+      source: 'ssdp',
+      serial: 'ACCC8E270AD8',
+      host: '192.168.1.102',
+      port: 8443,
+      scheme: 'https',
+      model: 'M1014',
+      productName: 'AXIS M1014',
+    });
+  });
+
+  it('never takes its address from the answer: a presentationURL elsewhere is ignored', () => {
+    for (const elsewhere of ['http://10.66.0.1:8080/', 'http://camera.example.com/']) {
+      const description = parseDeviceDescription(
+        DESCRIPTION.replace('http://192.168.1.102:80/', elsewhere),
+      );
+      const sighting = sightingFromAnswer({ headers, from: '192.168.1.102' }, description);
+      expect(sighting).toMatchObject({ host: '192.168.1.102', serial: 'ACCC8E270AD8' });
+      expect(sighting?.port).toBeUndefined();
+      expect(sighting?.scheme).toBeUndefined();
+    }
   });
 });

@@ -84,22 +84,26 @@ async function fetchText(location: string, signal: AbortSignal): Promise<string>
   return response.text();
 }
 
-function sightingFrom(
+/**
+ * The sighting an answer proves: always at the address that answered (the UDP source). The HTTP
+ * port and scheme come from presentationURL (LOCATION is a random UPnP port, reference §1.1), but
+ * only when it names that same host: a description cannot aim the agent at another address.
+ */
+export function sightingFromAnswer(
   answer: SsdpAnswer,
   description: DeviceDescription | undefined,
 ): Sighting | undefined {
   const serial = description?.serial ?? serialFrom(macFromUsn(answer.headers.USN));
   if (serial === undefined) return undefined;
-  let host = answer.from;
   let port: number | undefined;
   let scheme: 'http' | 'https' | undefined;
-  // The HTTP port comes from presentationURL; LOCATION is a random UPnP port (reference §1.1).
   if (description?.presentationUrl !== undefined) {
     try {
       const url = new URL(description.presentationUrl);
-      host = url.hostname;
-      scheme = url.protocol === 'https:' ? 'https' : 'http';
-      port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+      if (url.hostname === answer.from && (url.protocol === 'http:' || url.protocol === 'https:')) {
+        scheme = url.protocol === 'https:' ? 'https' : 'http';
+        port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+      }
     } catch {
       // A malformed presentationURL still leaves the answering address.
     }
@@ -107,7 +111,7 @@ function sightingFrom(
   return {
     source: 'ssdp',
     serial,
-    host,
+    host: answer.from,
     port,
     scheme,
     model: description?.modelNumber,
@@ -187,7 +191,7 @@ export async function searchSsdp(options: SsdpSearchOptions): Promise<Sighting[]
           description = undefined;
         }
       }
-      return sightingFrom(answer, description);
+      return sightingFromAnswer(answer, description);
     }),
   );
   return sightings.filter((sighting): sighting is Sighting => sighting !== undefined);

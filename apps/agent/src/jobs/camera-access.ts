@@ -38,8 +38,26 @@ export interface JobVapixOptions {
   timeouts?: Partial<CallTimeouts>;
   /** Certificate policy for a camera's https URL (default: CA verification). */
   tlsFor?: (serial: string, url: string) => TlsPolicy;
-  /** Told about certificates seen, so a first-use pin can be stored. */
+  /**
+   * Told the certificate of an address that stated the command's serial to an anonymous look, so
+   * a first-use pin can be stored before any credential is sent there.
+   */
   onCertificate?: (serial: string, info: CertificateInfo) => void;
+  /** The command verifiably factory-defaulted the camera: its next certificate may be pinned. */
+  allowRepin?: (serial: string) => void;
+}
+
+/** The job options that make every HTTPS call follow the agent's per-camera pins. */
+export function pinnedTls(pins: {
+  policyFor(serial: string | undefined): TlsPolicy;
+  observe(serial: string, fingerprint256: string): void;
+  allowRepin(serial: string): void;
+}): Pick<JobVapixOptions, 'tlsFor' | 'onCertificate' | 'allowRepin'> {
+  return {
+    tlsFor: (serial) => pins.policyFor(serial),
+    onCertificate: (serial, info) => pins.observe(serial, info.fingerprint256),
+    allowRepin: (serial) => pins.allowRepin(serial),
+  };
 }
 
 /** What one anonymous look at an address showed. */
@@ -109,6 +127,11 @@ export interface CameraAccess {
   rtspDescribe(url: string, credentials: Credentials): Promise<RtspDescribeResult>;
   /** Attempts left for this camera at `url` before the budget is spent. */
   attemptsLeft(url: string): number;
+  /**
+   * The camera accepted a factory default from this command (or was found in factory-default
+   * state): it may come back with a new certificate, which the next look may pin.
+   */
+  allowRepin(): void;
   closeAll(): Promise<void>;
 }
 
@@ -126,14 +149,11 @@ export function createCameraAccess(options: {
     ...(vapix.sessions === undefined ? {} : { sessions: vapix.sessions }),
     ...(vapix.timeouts === undefined ? {} : { timeouts: vapix.timeouts }),
   };
-  const tlsOf = (url: string) => ({
-    ...(url.startsWith('https:')
+  // Evaluated per client, so a pin stored by a look is in force for the calls that follow it.
+  const tlsOf = (url: string) =>
+    url.startsWith('https:')
       ? { tls: vapix.tlsFor?.(serial, url) ?? { mode: 'verify' as const } }
-      : {}),
-    ...(vapix.onCertificate === undefined
-      ? {}
-      : { onCertificate: (info: CertificateInfo) => vapix.onCertificate?.(serial, info) }),
-  });
+      : {};
 
   const client = (url: string, credentials: Credentials | null): VapixClient => {
     const created = createVapixClient({
@@ -230,6 +250,10 @@ export function createCameraAccess(options: {
     observation.serial = serialOf(result);
     if (observation.serial === undefined && observation.needsSetup === true) {
       observation.serial = await realmSerial(url, callSignal);
+    }
+    // Only a device that stated the command's serial has its certificate pinned for it.
+    if (observation.serial === serial && result.tls !== undefined) {
+      vapix.onCertificate?.(serial, { fingerprint256: result.tls.fingerprint256, firstUse: true });
     }
     if (observation.serial === undefined) {
       observation.problem = result.error?.message ?? 'the device did not state its serial number';
@@ -347,6 +371,7 @@ export function createCameraAccess(options: {
         ...(vapix.timeouts?.normalMs === undefined ? {} : { timeoutMs: vapix.timeouts.normalMs }),
       }),
     attemptsLeft: (url) => budget.remaining(cameraKeyOf(baseUrlOf(url))),
+    allowRepin: () => vapix.allowRepin?.(serial),
     async closeAll() {
       await Promise.all([...open].map((used) => release(used)));
     },

@@ -4,7 +4,11 @@ import { VapixAuthError } from '@custody/vapix';
 import { describe, expect, it } from 'vitest';
 import type { CameraDirectory } from '../cameras/camera-directory.ts';
 import { generateKeyPair, signText } from '../identity/ed25519.ts';
-import type { NonceJournal, ResultStore, StoredResult } from '../store/store-contracts.ts';
+import {
+  createMemoryNonceJournal,
+  createMemoryResultStore,
+} from '../store/testing/memory-stores.ts';
+import { commandResultMessageId } from '../link/agent-message.ts';
 import { createCommandExecutor, type CommandExecutorOptions } from './command-executor.ts';
 import type { CommandMessage, CommandReport, CommandResultBody } from './command-report.ts';
 import type { JobContext, VerbTable } from './job-context.ts';
@@ -66,39 +70,10 @@ function messageOf(payload: Payload, privateKeyPem = SERVER.privateKeyPem): Comm
   };
 }
 
-function memoryNonces(): NonceJournal & { seen: Set<string> } {
-  const seen = new Set<string>();
-  return {
-    seen,
-    record(nonce) {
-      if (seen.has(nonce)) return Promise.resolve(false);
-      seen.add(nonce);
-      return Promise.resolve(true);
-    },
-    close: () => Promise.resolve(),
-  };
-}
-
-function memoryResults(): ResultStore & { entries: Map<string, StoredResult | 'started'> } {
-  const entries = new Map<string, StoredResult | 'started'>();
-  return {
-    entries,
-    get: (commandId) => entries.get(commandId),
-    markStarted(commandId) {
-      entries.set(commandId, 'started');
-      return Promise.resolve();
-    },
-    finish(result) {
-      entries.set(result.commandId, result);
-      return Promise.resolve();
-    },
-    close: () => Promise.resolve(),
-  };
-}
-
 const emptyDirectory: CameraDirectory = {
   urlOf: () => undefined,
   onSighting: (_listener: (sighting: CameraSighting) => void) => () => undefined,
+  discoverNow: () => Promise.resolve(),
 };
 
 interface Deferred {
@@ -118,8 +93,8 @@ function harness(overrides: Partial<CommandExecutorOptions> = {}) {
   const reports: CommandReport[] = [];
   const logs: string[] = [];
   const runs: string[] = [];
-  const nonces = memoryNonces();
-  const results = memoryResults();
+  const nonces = createMemoryNonceJournal();
+  const results = createMemoryResultStore();
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   };
@@ -172,7 +147,11 @@ describe('command verification', () => {
       error: null,
       replayed: false,
     });
-    expect(results.entries.get(id)).toMatchObject({ outcome: 'succeeded' });
+    expect(results.entries.get(id)).toMatchObject({
+      state: 'finished',
+      result: { outcome: 'succeeded' },
+      reported: true,
+    });
   });
 
   const forgeries: Array<[string, (payload: Payload) => CommandMessage]> = [
@@ -408,7 +387,7 @@ describe('idempotency by command id', () => {
     const { executor, runs, results, resultsFor } = harness();
     const payload = payloadOf();
     const id = payload.commandId;
-    results.entries.set(id, 'started');
+    results.seed(id, { state: 'started', serial: SERIAL });
 
     await executor.handle(messageOf(payload));
     await executor.handle(messageOf(payload));
@@ -425,30 +404,240 @@ describe('idempotency by command id', () => {
     });
     expect(second).toEqual({ ...first, replayed: true });
   });
+});
 
-  it('leaves an aborted command marked started when the agent stops, so it is never re-run', async () => {
+describe('an acknowledged command always ends with a result', () => {
+  it('journals a command as accepted before its ack goes out', async () => {
+    const states: unknown[] = [];
+    const results = createMemoryResultStore();
+    const payload = payloadOf();
+    const { executor } = harness({
+      results,
+      report: (body) => {
+        if (body.type === 'command-ack') states.push(results.get(body.commandId));
+        return Promise.resolve();
+      },
+    });
+    await executor.handle(messageOf(payload));
+    expect(states).toEqual(['accepted']);
+  });
+
+  it('does not acknowledge a command it cannot journal, and says it was not run', async () => {
+    const results = createMemoryResultStore();
+    results.markAccepted = () => Promise.reject(new Error('disk full'));
+    const { executor, reports, runs } = harness({ results });
+    const payload = payloadOf();
+    await executor.handle(messageOf(payload));
+    expect(runs).toEqual([]);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        type: 'command-result',
+        outcome: 'failed',
+        error: expect.objectContaining({ code: 'store-unavailable' }) as unknown,
+      }),
+    ]);
+  });
+
+  it('forgets the acceptance of a command refused for its binding, so a fixed one can run', async () => {
+    let clock = NOW + 700_000;
+    const { executor, results, runs } = harness({ now: () => new Date(clock) });
+    const payload = payloadOf();
+    await executor.handle(messageOf(payload));
+    expect(results.get(payload.commandId)).toBeUndefined();
+    clock = NOW;
+    await executor.handle(messageOf(payload));
+    expect(runs).toEqual([payload.commandId]);
+  });
+
+  it('at start, reports a command left started as interrupted and one left accepted as not run', async () => {
+    const results = createMemoryResultStore();
+    const started = randomUUID();
+    const accepted = randomUUID();
+    results.seed(started, { state: 'started', serial: SERIAL });
+    results.seed(accepted, { state: 'accepted', serial: SERIAL });
+    const { executor, reports, runs } = harness({ results });
+    await executor.recover();
+
+    expect(runs).toEqual([]);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        type: 'command-result',
+        commandId: started,
+        outcome: 'failed',
+        error: {
+          code: 'interrupted',
+          message: expect.stringContaining(`camera ${SERIAL}`) as string,
+        },
+        replayed: false,
+      }),
+      expect.objectContaining({
+        type: 'command-result',
+        commandId: accepted,
+        outcome: 'failed',
+        error: { code: 'not-run', message: expect.stringContaining('never ran') as string },
+        replayed: false,
+      }),
+    ]);
+    for (const id of [started, accepted]) {
+      expect(results.entries.get(id)).toMatchObject({ state: 'finished', reported: true });
+    }
+    // Everything is reported now: a second recovery finds nothing left.
+    await executor.recover();
+    expect(reports).toHaveLength(2);
+  });
+
+  it('at start, queues again a stored result that never reached the outbox', async () => {
+    const results = createMemoryResultStore();
+    const id = randomUUID();
+    const result = {
+      commandId: id,
+      outcome: 'succeeded' as const,
+      result: { serial: SERIAL },
+      error: null,
+      finishedAt: iso(NOW),
+    };
+    results.seed(id, { state: 'finished', result, reported: false });
+    const { executor, reports } = harness({ results });
+    await executor.recover();
+    expect(reports).toEqual([
+      {
+        type: 'command-result',
+        commandId: id,
+        outcome: 'succeeded',
+        result: { serial: SERIAL },
+        error: null,
+        replayed: false,
+      },
+    ]);
+    expect(results.entries.get(id)).toMatchObject({ reported: true });
+  });
+
+  it('queues a result under an id derived from its command, the same id when a restart queues it again', async () => {
+    const ids: (string | undefined)[] = [];
+    const results = createMemoryResultStore();
+    const record = (body: CommandReport, options?: { messageId?: string }) => {
+      if (body.type === 'command-result') ids.push(options?.messageId);
+      return Promise.resolve();
+    };
+    const payload = payloadOf();
+    const first = harness({ results, report: record });
+    await first.executor.handle(messageOf(payload));
+    // The crash came after the result was queued and before that was journaled.
+    const entry = results.entries.get(payload.commandId);
+    if (entry?.state === 'finished') entry.reported = false;
+    const second = harness({ results, report: record });
+    await second.executor.recover();
+    // A re-delivery's replay is a message of its own.
+    await second.executor.handle(messageOf(payload));
+    expect(ids).toEqual([
+      commandResultMessageId(payload.commandId),
+      commandResultMessageId(payload.commandId),
+      undefined,
+    ]);
+  });
+
+  it('leaves a result unmarked when it could not be queued, so the next start queues it', async () => {
+    let fail = true;
+    const { executor, results } = harness({
+      report: (body) =>
+        fail && body.type === 'command-result'
+          ? Promise.reject(new Error('outbox full'))
+          : Promise.resolve(),
+    });
+    const payload = payloadOf();
+    await executor.handle(messageOf(payload));
+    expect(results.entries.get(payload.commandId)).toMatchObject({
+      state: 'finished',
+      reported: false,
+    });
+    fail = false;
+    await executor.recover();
+    expect(results.entries.get(payload.commandId)).toMatchObject({ reported: true });
+  });
+});
+
+describe('shutdown', () => {
+  function slowVerb(started: Deferred, finish: Promise<void>) {
+    return async (context: JobContext): Promise<VerbOutcome> => {
+      started.resolve();
+      await new Promise<void>((resolve, reject) => {
+        context.signal.addEventListener('abort', () => reject(new Error('aborted')));
+        void finish.then(resolve);
+      });
+      return succeeded({ done: true });
+    };
+  }
+
+  it('lets a running command finish within the grace period and reports its result', async () => {
+    const started = deferred();
+    const finish = deferred();
+    const { executor, resultsFor } = harness({
+      verbs: { probe: slowVerb(started, finish.promise) },
+    });
+    const payload = payloadOf();
+    const handled = executor.handle(messageOf(payload));
+    await started.promise;
+    const closed = executor.close({ graceMs: 5_000 });
+    setTimeout(() => finish.resolve(), 20);
+    await closed;
+    await handled;
+    expect(resultsFor(payload.commandId)).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', replayed: false }),
+    ]);
+  });
+
+  it('aborts a command that outlasts the grace period and reports it interrupted, never re-run', async () => {
     const started = deferred();
     const { executor, reports, results, resultsFor } = harness({
-      verbs: {
-        probe: async (context) => {
-          started.resolve();
-          await new Promise((_resolve, reject) => {
-            context.signal.addEventListener('abort', () => reject(new Error('aborted')));
-          });
-          return succeeded({});
-        },
-      },
+      verbs: { probe: slowVerb(started, new Promise(() => undefined)) },
     });
     const payload = payloadOf();
     const id = payload.commandId;
     const handled = executor.handle(messageOf(payload));
     await started.promise;
-    await executor.close();
+    await executor.close({ graceMs: 20 });
     await handled;
 
-    expect(resultsFor(id)).toEqual([]);
-    expect(results.entries.get(id)).toBe('started');
-    expect(reports.map((report) => report.type)).toEqual(['command-ack']);
+    expect(resultsFor(id)).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        error: expect.objectContaining({ code: 'interrupted' }) as unknown,
+      }),
+    ]);
+    expect(results.entries.get(id)).toMatchObject({ state: 'finished', reported: true });
+    expect(reports.map((report) => report.type)).toEqual(['command-ack', 'command-result']);
+  });
+
+  it('reports a command still waiting for its camera at shutdown as not run', async () => {
+    const started = deferred();
+    const { executor, resultsFor, runs } = harness({
+      verbs: {
+        probe: async (context) => {
+          runs.push(context.commandId);
+          return slowVerb(started, new Promise(() => undefined))(context);
+        },
+      },
+    });
+    const first = payloadOf();
+    const second = payloadOf();
+    const handled = [executor.handle(messageOf(first)), executor.handle(messageOf(second))];
+    await started.promise;
+    await executor.close({ graceMs: 10 });
+    await Promise.all(handled);
+    expect(runs).toEqual([first.commandId]);
+    expect(resultsFor(second.commandId)).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        error: expect.objectContaining({ code: 'not-run' }) as unknown,
+      }),
+    ]);
+  });
+
+  it('ignores a command that arrives while it shuts down, without acknowledging it', async () => {
+    const { executor, reports } = harness();
+    await executor.close();
+    await executor.handle(messageOf(payloadOf()));
+    expect(reports).toEqual([]);
   });
 });
 
@@ -517,6 +706,69 @@ describe('scheduling', () => {
     await Promise.all(handled);
     expect(peak).toBe(2);
     expect(executor.running).toBe(0);
+  });
+
+  it('keeps arrival order on one camera even while the queued notice is being written', async () => {
+    const gate = deferred();
+    const slowQueued = deferred();
+    const events: string[] = [];
+    const { executor } = harness({
+      report: async (body) => {
+        if (body.type === 'command-progress' && body.step === 'queued') await slowQueued.promise;
+      },
+      verbs: {
+        probe: async (context) => {
+          events.push(context.commandId);
+          if (events.length === 1) await gate.promise;
+          return succeeded({});
+        },
+      },
+    });
+    const [first, second, third] = [payloadOf(), payloadOf(), payloadOf()];
+    const handled = [executor.handle(messageOf(first)), executor.handle(messageOf(second))];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The first finishes while the second's "queued" notice is still being written.
+    gate.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    handled.push(executor.handle(messageOf(third)));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    slowQueued.resolve();
+    await Promise.all(handled);
+    expect(events).toEqual([first.commandId, second.commandId, third.commandId]);
+  });
+
+  it('does not count passive watches against the command cap', async () => {
+    const watching = deferred();
+    const { executor, runs } = harness({
+      maxConcurrent: 1,
+      verbs: {
+        'watch-for-device': async (context) => {
+          await new Promise<void>((resolve) => {
+            context.signal.addEventListener('abort', () => resolve());
+            void watching.promise.then(resolve);
+          });
+          return succeeded({});
+        },
+      },
+    });
+    const watches = ['ACCC8E000021', 'ACCC8E000022'].map((serial) =>
+      executor.handle(
+        messageOf(
+          payloadOf({
+            serial,
+            verb: 'watch-for-device',
+            params: { timeoutMs: 60_000 },
+            secrets: {},
+          }),
+        ),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const probe = payloadOf({ serial: 'ACCC8E000023' });
+    await executor.handle(messageOf(probe));
+    expect(runs).toEqual([probe.commandId]);
+    watching.resolve();
+    await Promise.all(watches);
   });
 
   it('refuses a command that expired while it waited for the camera', async () => {

@@ -13,6 +13,7 @@ import { VapixError, type AttemptBudget } from '@custody/vapix';
 import type { z } from 'zod';
 import type { CameraDirectory } from '../cameras/camera-directory.ts';
 import { publicKeyObject, verifyText } from '../identity/ed25519.ts';
+import { commandResultMessageId } from '../link/agent-message.ts';
 import type { NonceJournal, ResultStore, StoredResult } from '../store/store-contracts.ts';
 import { createCameraAccess, type JobVapixOptions } from './camera-access.ts';
 import {
@@ -32,7 +33,7 @@ import {
   type Verb,
   type VerbTable,
 } from './job-context.ts';
-import { createKeyedLock, createSlots } from './keyed-lock.ts';
+import { createKeyedLock, createSlots, type Release } from './keyed-lock.ts';
 import { createSecretScrubber, passwordsIn, type SecretScrubber } from './secret-scrubber.ts';
 import { failed, failedFromVapix, type VerbOutcome } from './verb-outcome.ts';
 import { VERBS } from './verbs/verb-table.ts';
@@ -45,9 +46,10 @@ export interface CommandExecutorOptions {
   directory: CameraDirectory;
   /**
    * Queues a command-ack, command-progress or command-result body in the durable outbox (the
-   * caller adds the envelope). Resolves once it is queued; reports of one command keep their order.
+   * caller adds the envelope, with `messageId` as its id when given). Resolves once it is queued;
+   * reports of one command keep their order.
    */
-  report(body: CommandReport): Promise<void>;
+  report(body: CommandReport, options?: { messageId?: string }): Promise<void>;
   /** Credential attempts per camera, shared with everything else in the agent that logs in. */
   budget?: AttemptBudget;
   /** The rest of the VAPIX plumbing: request limiter, nonce cache, timeouts, TLS policy. */
@@ -56,6 +58,11 @@ export interface CommandExecutorOptions {
   logger?: JobLogger;
   /** Commands running at once across all cameras (default 4); one per camera at any time. */
   maxConcurrent?: number;
+  /**
+   * Passive watches (watch-for-device) running at once (default 16). They only poll and can last
+   * an hour, so they have their own pool instead of holding the command slots.
+   */
+  maxWatches?: number;
   /** Clock skew tolerated on a command's issue time (default: core's 60 s). */
   skewMs?: number;
   timing?: Partial<JobTiming>;
@@ -72,20 +79,31 @@ export interface CommandExecutor {
    * can be sent (no readable command id, a forged command reusing a known id, shutting down).
    */
   handle(message: CommandMessage): Promise<void>;
+  /**
+   * Run once at start, before any command: the server stops re-sending a command once it has its
+   * ack, so every command the previous run acknowledged gets its result now. One still queued is
+   * reported `not-run`, one that was running `interrupted` (neither is run again), and a stored
+   * result that never reached the outbox is queued again.
+   */
+  recover(): Promise<void>;
   /** Commands whose verb is running now (for the heartbeat). */
   readonly running: number;
   /**
-   * Stops taking commands, aborts running verbs and waits for them. An aborted verb leaves its
-   * command marked started, so a re-delivery after the restart reports it interrupted.
+   * Stops taking commands (they are not acknowledged, so the server sends them again later), lets
+   * running verbs finish for up to `graceMs`, then aborts them and reports them interrupted;
+   * commands still waiting for their turn are reported not-run. Resolves once all are reported.
    */
-  close(): Promise<void>;
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Default addresses an AXIS camera takes after a hard factory default without DHCP (reference §1.6). */
 export const DEFAULT_FACTORY_DEFAULT_URLS: readonly string[] = ['http://192.168.0.90'];
 
-const INTERRUPTED_MESSAGE = (serial: string) =>
-  `The agent stopped while this command was running on camera ${serial}, so how far it got is unknown. It was not run again: check the camera's state (probe it) before retrying.`;
+const INTERRUPTED_MESSAGE = (serial: string | undefined) =>
+  `The agent stopped while this command was running${serial === undefined ? '' : ` on camera ${serial}`}, so how far it got is unknown. It was not run again: check the camera's state (probe it) before retrying.`;
+const NOT_RUN_MESSAGE =
+  'The agent stopped before this command had its turn, so it never ran and the camera was not touched. It is safe to send it again as a new command.';
+const WATCH_VERB: CommandVerb = 'watch-for-device';
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -100,6 +118,10 @@ function describeIssues(error: z.ZodError): string {
 function claimedIdOf(payload: unknown): string | undefined {
   const id = IdSchema.safeParse((payload as { commandId?: unknown } | null)?.commandId);
   return id.success ? id.data : undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 class ShutdownError extends Error {
@@ -123,6 +145,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
   const factoryDefaultUrls = options.factoryDefaultUrls ?? DEFAULT_FACTORY_DEFAULT_URLS;
   const cameraLock = createKeyedLock();
   const slots = createSlots(options.maxConcurrent ?? 4);
+  const watchSlots = createSlots(options.maxWatches ?? 16);
   const inFlight = new Map<string, Promise<unknown>>();
   const controllers = new Set<AbortController>();
   let running = 0;
@@ -139,28 +162,38 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
   };
 
   /** Queues a report with any leaked secret masked; returns what was queued. */
-  const send = async <T extends CommandReport>(scrub: SecretScrubber, body: T): Promise<T> => {
+  const send = async <T extends CommandReport>(
+    scrub: SecretScrubber,
+    body: T,
+    messageId?: string,
+  ): Promise<T> => {
     const cleaned = clean(scrub, body, body.commandId, body.type);
-    await options.report(cleaned);
+    await options.report(cleaned, messageId === undefined ? {} : { messageId });
     return cleaned;
   };
 
+  /** `messageId` is given for a command's own outcome; refusals and replays get fresh ids. */
   const reportResult = (
     scrub: SecretScrubber,
     stored: Omit<StoredResult, 'finishedAt'>,
     replayed: boolean,
+    messageId?: string,
   ): Promise<CommandResultBody> =>
-    send(scrub, {
-      type: 'command-result',
-      commandId: stored.commandId,
-      outcome: stored.outcome,
-      result: (stored.result ?? null) as CommandResultBody['result'],
-      error:
-        stored.error === null
-          ? null
-          : { code: stored.error.code, message: clip(stored.error.message, MAX_MESSAGE_LENGTH) },
-      replayed,
-    });
+    send(
+      scrub,
+      {
+        type: 'command-result',
+        commandId: stored.commandId,
+        outcome: stored.outcome,
+        result: (stored.result ?? null) as CommandResultBody['result'],
+        error:
+          stored.error === null
+            ? null
+            : { code: stored.error.code, message: clip(stored.error.message, MAX_MESSAGE_LENGTH) },
+        replayed,
+      },
+      messageId,
+    );
 
   const refuse = async (
     scrub: SecretScrubber,
@@ -175,6 +208,70 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       false,
     );
   };
+
+  const checkBinding = (payload: CommandPayload) =>
+    checkCommandBinding(payload, {
+      agentId: identity.agentId,
+      siteId: identity.siteId,
+      now: now(),
+      ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
+    });
+
+  /**
+   * Stores an outcome, queues its result and marks it reported. A store that fails is logged and
+   * the result still goes out; a result that cannot be queued stays unreported in the store, so
+   * the next start queues it again. It goes out under an id derived from the command, so a copy
+   * queued again after a crash in between is a duplicate the server drops.
+   */
+  const conclude = async (
+    scrub: SecretScrubber,
+    stored: StoredResult,
+  ): Promise<CommandResultBody | undefined> => {
+    const { commandId } = stored;
+    let kept = true;
+    try {
+      await results.finish(stored);
+    } catch (error) {
+      kept = false;
+      log.error('could not store a command result', {
+        commandId,
+        error: scrub.text(errorText(error)),
+      });
+    }
+    let body: CommandResultBody;
+    try {
+      body = await reportResult(scrub, stored, false, commandResultMessageId(commandId));
+    } catch (error) {
+      log.error('could not queue a command result; it is queued again at the next start', {
+        commandId,
+        error: scrub.text(errorText(error)),
+      });
+      return undefined;
+    }
+    if (kept) {
+      try {
+        await results.markReported(commandId);
+      } catch (error) {
+        log.warn('could not record that a result was queued; it may be sent twice', {
+          commandId,
+          error: scrub.text(errorText(error)),
+        });
+      }
+    }
+    return body;
+  };
+
+  const failure = (commandId: string, code: string, message: string): StoredResult => ({
+    commandId,
+    outcome: 'failed',
+    result: null,
+    error: { code, message },
+    finishedAt: now().toISOString(),
+  });
+
+  const interrupted = (commandId: string, serial: string | undefined) =>
+    failure(commandId, 'interrupted', INTERRUPTED_MESSAGE(serial));
+  const notRun = (commandId: string) => failure(commandId, 'not-run', NOT_RUN_MESSAGE);
 
   /**
    * A command that failed verification is answered under the id it claims, but only when that id
@@ -302,61 +399,73 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     }
   };
 
-  /** Everything after the idempotency check: queue, nonce, start mark, run, store, report. */
+  /** A place in the command's queues, joined the moment the command is admitted. */
+  interface Turn {
+    camera: Promise<Release>;
+    /** Whether an earlier command held the camera when this one joined. */
+    waitsForCamera: boolean;
+  }
+
+  const takeTurn = (serial: string): Turn => {
+    const waitsForCamera = cameraLock.isBusy(serial);
+    return { camera: cameraLock.acquire(serial), waitsForCamera };
+  };
+
+  /** Everything after admission: wait for the turn, nonce, start mark, run, store, report. */
   const execute = async (
     payload: CommandPayload,
     scrub: SecretScrubber,
+    turn: Turn,
   ): Promise<CommandResultBody | undefined> => {
     const { commandId, serial } = payload;
     const queue = (message: string) =>
-      send(scrub, { type: 'command-progress', commandId, step: 'queued', message });
-    if (cameraLock.isBusy(serial)) {
+      send(scrub, { type: 'command-progress', commandId, step: 'queued', message }).catch(
+        (error: unknown) =>
+          log.warn('a queued notice could not be sent', { commandId, error: errorText(error) }),
+      );
+    if (turn.waitsForCamera) {
       await queue(`Waiting for an earlier command on camera ${serial} to finish.`);
     }
-    const releaseCamera = await cameraLock.acquire(serial);
+    const releaseCamera = await turn.camera;
     try {
-      if (slots.full)
-        await queue('Waiting for a free slot: the agent runs a few commands at once.');
-      const releaseSlot = await slots.acquire();
+      const pool = payload.verb === WATCH_VERB ? watchSlots : slots;
+      const wasFull = pool.full;
+      const slot = pool.acquire();
+      if (wasFull) await queue('Waiting for a free slot: the agent runs a few commands at once.');
+      const releaseSlot = await slot;
       try {
-        if (closed) return undefined;
+        if (closed) return await conclude(scrub, notRun(commandId));
         // The command may have expired, or its approval lapsed, while it waited its turn.
-        const binding = checkCommandBinding(payload, {
-          agentId: identity.agentId,
-          siteId: identity.siteId,
-          now: now(),
-          ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
-        });
-        if (binding !== null)
-          return await refuse(scrub, commandId, binding.refusal, binding.message);
+        const binding = checkBinding(payload);
+        if (binding !== null) {
+          const refused = await refuse(scrub, commandId, binding.refusal, binding.message);
+          await forget(scrub, commandId);
+          return refused;
+        }
         if (!(await nonces.record(payload.nonce, new Date(payload.expiresAt)))) {
-          return await refuse(
+          const refused = await refuse(
             scrub,
             commandId,
             'replayed-nonce',
             'This command nonce was already used by another command; it was not run.',
           );
+          await forget(scrub, commandId);
+          return refused;
         }
         try {
           await results.markStarted(commandId);
         } catch (error) {
           log.error('could not record that a command started; not running it', {
             commandId,
-            error: scrub.text(error instanceof Error ? error.message : String(error)),
+            error: scrub.text(errorText(error)),
           });
-          return await reportResult(
+          return await conclude(
             scrub,
-            {
+            failure(
               commandId,
-              outcome: 'failed',
-              result: null,
-              error: {
-                code: 'store-unavailable',
-                message:
-                  'The agent could not record that the command started, so it did not run it.',
-              },
-            },
-            false,
+              'store-unavailable',
+              'The agent could not record that the command started, so it did not run it.',
+            ),
           );
         }
         const startedAt = performance.now();
@@ -365,8 +474,9 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
         try {
           outcome = await runVerb(payload, scrub);
         } catch (error) {
-          if (error instanceof ShutdownError) return undefined;
-          throw error;
+          if (!(error instanceof ShutdownError)) throw error;
+          log.warn('command aborted by the shutdown; reporting it interrupted', { commandId });
+          return await conclude(scrub, interrupted(commandId, serial));
         }
         const stored: StoredResult = clean(
           scrub,
@@ -388,22 +498,76 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
           code: stored.error?.code ?? null,
           ms: Math.round(performance.now() - startedAt),
         });
-        try {
-          await results.finish(stored);
-        } catch (error) {
-          // The result still goes out; a re-delivery will then read "interrupted", never re-run.
-          log.error('could not store a command result', {
-            commandId,
-            error: scrub.text(error instanceof Error ? error.message : String(error)),
-          });
-        }
-        return await reportResult(scrub, stored, false);
+        return await conclude(scrub, stored);
       } finally {
         releaseSlot();
       }
     } finally {
       releaseCamera();
     }
+  };
+
+  /** Refusals are not stored: a refused command may be sent again once fixed. */
+  const forget = async (scrub: SecretScrubber, commandId: string): Promise<void> => {
+    try {
+      await results.forget(commandId);
+    } catch (error) {
+      // At the next start it is reported not-run, which is true; the refusal went out first.
+      log.warn('could not drop a refused command from the result store', {
+        commandId,
+        error: scrub.text(errorText(error)),
+      });
+    }
+  };
+
+  /**
+   * A new command: journaled as accepted before the ack goes out, so that whatever happens next
+   * (a refusal, a crash, a shutdown) it ends with a result. Its place in the camera's queue is
+   * taken before anything is awaited, so commands for one camera run in arrival order.
+   */
+  const admit = async (
+    payload: CommandPayload,
+    scrub: SecretScrubber,
+  ): Promise<CommandResultBody | undefined> => {
+    const { commandId } = payload;
+    const binding = checkBinding(payload);
+    const admission: { turn: Turn } | { refusal: NonNullable<typeof binding> } =
+      binding === null ? { turn: takeTurn(payload.serial) } : { refusal: binding };
+    try {
+      await results.markAccepted(commandId, { serial: payload.serial });
+    } catch (error) {
+      if ('turn' in admission) void admission.turn.camera.then((release) => release());
+      log.error('could not journal a command; not acknowledging or running it', {
+        commandId,
+        error: scrub.text(errorText(error)),
+      });
+      return reportResult(
+        scrub,
+        failure(
+          commandId,
+          'store-unavailable',
+          'The agent could not journal the command, so it did not run it.',
+        ),
+        false,
+      );
+    }
+    try {
+      await send(scrub, { type: 'command-ack', commandId });
+    } catch (error) {
+      // Journaled as accepted: the result still follows, or the next start reports it.
+      log.warn('could not queue a command ack', { commandId, error: scrub.text(errorText(error)) });
+    }
+    if ('refusal' in admission) {
+      const refused = await refuse(
+        scrub,
+        commandId,
+        admission.refusal.refusal,
+        admission.refusal.message,
+      );
+      await forget(scrub, commandId);
+      return refused;
+    }
+    return execute(payload, scrub, admission.turn);
   };
 
   const handle = async (message: CommandMessage): Promise<CommandResultBody | undefined> => {
@@ -439,73 +603,106 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     const payload = parsed.data;
     const { commandId } = payload;
     log.info('command received', { commandId, verb: payload.verb, serial: payload.serial });
-    await send(scrub, { type: 'command-ack', commandId });
 
     // A re-delivery while the command is queued or running waits for it, then reads its result.
-    for (
-      let earlier = inFlight.get(commandId);
-      earlier !== undefined;
-      earlier = inFlight.get(commandId)
-    ) {
-      await earlier;
+    let acked = false;
+    if (inFlight.has(commandId)) {
+      await send(scrub, { type: 'command-ack', commandId });
+      acked = true;
+      for (
+        let earlier = inFlight.get(commandId);
+        earlier !== undefined;
+        earlier = inFlight.get(commandId)
+      ) {
+        await earlier;
+      }
     }
     const stored = results.get(commandId);
-    if (stored === 'started') {
-      const interrupted: StoredResult = {
-        commandId,
-        outcome: 'failed',
-        result: null,
-        error: { code: 'interrupted', message: INTERRUPTED_MESSAGE(payload.serial) },
-        finishedAt: now().toISOString(),
-      };
-      log.warn('command was interrupted earlier; not running it again', { commandId });
+    if (stored === undefined) {
+      // Registered before the first await, so a re-delivery arriving meanwhile waits for it.
+      const execution = admit(payload, scrub);
+      const settled = execution.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.set(commandId, settled);
       try {
-        await results.finish(interrupted);
-      } catch (error) {
-        log.error('could not store a command result', {
-          commandId,
-          error: scrub.text(error instanceof Error ? error.message : String(error)),
-        });
+        return await execution;
+      } finally {
+        if (inFlight.get(commandId) === settled) inFlight.delete(commandId);
       }
-      return reportResult(scrub, interrupted, false);
     }
-    if (stored !== undefined) {
-      log.info('command already ran; sending its stored result', { commandId });
-      return reportResult(scrub, stored, true);
+    if (!acked) await send(scrub, { type: 'command-ack', commandId });
+    if (stored === 'accepted' || stored === 'started') {
+      // Left by an earlier run that recovery could not settle; it is never run again.
+      log.warn('command was cut short earlier; not running it again', { commandId });
+      return conclude(
+        scrub,
+        stored === 'started' ? interrupted(commandId, payload.serial) : notRun(commandId),
+      );
     }
-    // Checked after the stored result: a genuine command that already ran gets its result back
-    // even once it has expired; only a command about to run must still be within its binding.
-    const binding = checkCommandBinding(payload, {
-      agentId: identity.agentId,
-      siteId: identity.siteId,
-      now: now(),
-      ...(options.skewMs === undefined ? {} : { skewMs: options.skewMs }),
-    });
-    if (binding !== null) return refuse(scrub, commandId, binding.refusal, binding.message);
-    const execution = execute(payload, scrub);
-    const settled = execution.then(
-      () => undefined,
-      () => undefined,
-    );
-    inFlight.set(commandId, settled);
-    try {
-      return await execution;
-    } finally {
-      if (inFlight.get(commandId) === settled) inFlight.delete(commandId);
-    }
+    // A genuine command that already ran gets its result back even once it has expired; only a
+    // command about to run must still be within its binding.
+    log.info('command already ran; sending its stored result', { commandId });
+    return reportResult(scrub, stored, true);
   };
 
   return {
     async handle(message) {
       await handle(message);
     },
+    async recover() {
+      const scrub = createSecretScrubber([]);
+      for (const item of results.unreported()) {
+        if (inFlight.has(item.commandId)) continue;
+        if (item.state === 'finished') {
+          log.info('queueing a stored result that never reached the outbox', {
+            commandId: item.commandId,
+          });
+          try {
+            await reportResult(scrub, item.result, false, commandResultMessageId(item.commandId));
+            await results.markReported(item.commandId);
+          } catch (error) {
+            log.error('could not queue a stored result', {
+              commandId: item.commandId,
+              error: errorText(error),
+            });
+          }
+          continue;
+        }
+        log.warn(
+          item.state === 'started'
+            ? 'command was running when the agent stopped; reporting it interrupted'
+            : 'command was waiting when the agent stopped; reporting it not run',
+          { commandId: item.commandId },
+        );
+        await conclude(
+          scrub,
+          item.state === 'started'
+            ? interrupted(item.commandId, item.serial)
+            : notRun(item.commandId),
+        );
+      }
+    },
     get running() {
       return running;
     },
-    async close() {
+    async close(closeOptions = {}) {
       closed = true;
+      const everything = () => Promise.all([...inFlight.values()]);
+      const graceMs = closeOptions.graceMs ?? 0;
+      if (graceMs > 0 && inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          everything(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, graceMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       for (const controller of controllers) controller.abort(new ShutdownError());
-      await Promise.all([...inFlight.values()]);
+      await everything();
     },
   };
 }

@@ -27,6 +27,7 @@ function scripted(scripts: Record<string, Look[]>, directoryUrl?: string) {
   const looks = new Map<string, number>();
   const listeners = new Set<(sighting: CameraSighting) => void>();
   const progress: string[] = [];
+  let discoveries = 0;
   const cameras = {
     observe(url: string): Promise<Observation> {
       const script = scripts[url] ?? [down];
@@ -57,6 +58,10 @@ function scripted(scripts: Record<string, Look[]>, directoryUrl?: string) {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
+      discoverNow: () => {
+        discoveries += 1;
+        return Promise.resolve();
+      },
     },
     timing: { ...DEFAULT_JOB_TIMING, pollIntervalMs: 1, progressEveryMs: 60_000 },
     signal: new AbortController().signal,
@@ -66,7 +71,15 @@ function scripted(scripts: Record<string, Look[]>, directoryUrl?: string) {
       return Promise.resolve();
     },
   } as unknown as JobContext;
-  return { context, looks, progress };
+  return {
+    context,
+    looks,
+    progress,
+    listeners,
+    get discoveries() {
+      return discoveries;
+    },
+  };
 }
 
 const watch = (overrides: Partial<WatchOptions> = {}): WatchOptions => ({
@@ -168,5 +181,34 @@ describe('watchForSerial', () => {
     const { context } = scripted({ [OLD]: [up({ serial: 'ACCC8E999999', needsSetup: true })] });
     const result = await watchForSerial(context, watch({ timeoutMs: 50 }));
     expect(result).toMatchObject({ found: false, diagnosis: 'never-came-back' });
+  });
+
+  it('asks for discovery rounds while it waits, and follows the camera to where one finds it', async () => {
+    const watched = scripted({ [OLD]: [down], [NEW]: [up({ needsSetup: true })] });
+    const pending = watchForSerial(watched.context, watch({ timeoutMs: 2_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(watched.discoveries).toBeGreaterThan(0);
+    for (const listener of watched.listeners) {
+      listener({
+        serial: SERIAL,
+        url: `${NEW}/`,
+        address: '10.0.0.77',
+        source: 'scan',
+        model: null,
+        productName: null,
+        firmware: null,
+        hardwareId: null,
+        mac: null,
+        accessState: null,
+        seenAt: new Date().toISOString(),
+      });
+    }
+    expect(await pending).toMatchObject({ found: true, url: NEW, via: 'directory' });
+  });
+
+  it('asks for no discovery when it only watches given addresses', async () => {
+    const watched = scripted({ [OLD]: [up()] });
+    await watchForSerial(watched.context, watch({ timeoutMs: 50, useDirectory: false }));
+    expect(watched.discoveries).toBe(0);
   });
 });

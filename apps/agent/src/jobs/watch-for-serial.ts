@@ -189,7 +189,10 @@ export async function watchForSerial(
 
   for (const url of options.candidateUrls) add(url, 'address');
   const followDirectory = (): void => {
-    if (options.useDirectory) add(directory.urlOf(serial), 'directory');
+    if (!options.useDirectory) return;
+    add(directory.urlOf(serial), 'directory');
+    // A camera that moved is only found by discovery; the directory rate-limits these requests.
+    directory.discoverNow().catch(() => undefined);
   };
   const unsubscribe = options.useDirectory
     ? directory.onSighting((sighting) => {

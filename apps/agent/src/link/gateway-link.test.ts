@@ -404,6 +404,19 @@ describe('createGatewayLink', () => {
     expect(eventsOf(target, 'authenticated')).toMatchObject([{ protocolVersion: 2 }]);
   });
 
+  it('writes messages in the negotiated version, also after the connection drops', async () => {
+    const target = await startGateway({ acceptedVersions: [2, 1] });
+    const identity = enrolledIdentity(target);
+    const link = startLink({ identity, protocolVersions: [1, 2, 3] });
+    // Before any welcome, the newest version it offers.
+    expect(link.messageVersion).toBe(3);
+    await waitForStatus(link, inState('connected'));
+    expect(link.messageVersion).toBe(2);
+    target.dropConnection(identity.agentId);
+    await waitForStatus(link, (status) => status.state !== 'connected');
+    expect(link.messageVersion).toBe(2);
+  });
+
   it('is closed with 4004 when no version is shared, and keeps trying with backoff', async () => {
     const target = await startGateway({ acceptedVersions: [3, 2] });
     const identity = enrolledIdentity(target);

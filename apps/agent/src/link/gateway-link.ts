@@ -29,8 +29,15 @@ import { checkGatewayUrl } from './check-gateway-url.ts';
 import { GatewayLinkError } from './gateway-link-error.ts';
 import { silentLogger, type LinkLogger } from './link-logger.ts';
 
-export type LinkState =
-  'connecting' | 'connected' | 'backing-off' | 'revoked' | 'auth-failed' | 'stopped';
+export const LINK_STATES = [
+  'connecting',
+  'connected',
+  'backing-off',
+  'revoked',
+  'auth-failed',
+  'stopped',
+] as const;
+export type LinkState = (typeof LINK_STATES)[number];
 
 /** States the link never leaves: revoked and auth-failed need an operator to re-enroll. */
 export type TerminalLinkState = Extract<LinkState, 'revoked' | 'auth-failed' | 'stopped'>;
@@ -87,6 +94,12 @@ export interface GatewayLinkOptions {
 
 export interface GatewayLink {
   readonly state: LinkState;
+  /**
+   * The protocol version to write durable messages in: the negotiated one of the current or last
+   * connection, the newest offered before the first welcome. A message keeps its version through
+   * every replay.
+   */
+  readonly messageVersion: number;
   status(): LinkStatus;
   /** Adds a listener called on every state change; returns its removal. */
   onStateChange(listener: (status: LinkStatus) => void): () => void;
@@ -198,6 +211,7 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
     lastError: null,
   };
   let session: Session | undefined;
+  let negotiatedVersion: number | null = null;
   let retryTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let ended = false;
@@ -427,6 +441,7 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
     clearTimeout(current.handshakeTimer);
     current.welcomed = true;
     current.protocolVersion = welcome.protocolVersion;
+    negotiatedVersion = welcome.protocolVersion;
     backoff.succeeded();
     const interval = welcome.heartbeatIntervalMs;
     current.heartbeatTimer = setInterval(() => {
@@ -552,6 +567,9 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
   return {
     get state() {
       return status.state;
+    },
+    get messageVersion() {
+      return negotiatedVersion ?? helloVersion;
     },
     status: () => ({ ...status }),
     onStateChange(listener) {

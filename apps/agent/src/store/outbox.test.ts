@@ -268,7 +268,7 @@ describe('the outbox size bound', () => {
     return resultMessage(LIMIT - outbox.pendingBytes + 20);
   }
 
-  it('drops the oldest inventory messages first, then discovery events, never command messages', async () => {
+  it('drops inventory messages first, then discovery events, then progress for a result, never results', async () => {
     const dir = await tempDir();
     let outbox = await openOutbox(dir, { maxBytes: SMALL });
     const progress = progressMessage('progress', 1_500);
@@ -299,22 +299,32 @@ describe('the outbox size bound', () => {
     expect(outbox.dropped).toBe(3);
     expect(ids(outbox.pending())).not.toContain(event.id);
 
-    // Only command messages are left: the append is refused and nothing is dropped.
+    // An inventory message never pushes out command progress.
+    await expect(outbox.append(deltaMessage(4))).rejects.toBeInstanceOf(OutboxFullError);
+    expect(ids(outbox.pending())).toContain(progress.id);
+
+    // A result does: progress only narrates, the result is what the server cannot learn otherwise.
+    await outbox.append(slightlyTooLarge(outbox));
+    expect(outbox.dropped).toBe(4);
+    expect(ids(outbox.pending())).not.toContain(progress.id);
+
+    // Only acks and results are left: the append is refused and nothing is dropped.
     const pendingBefore = ids(outbox.pending());
     const error: unknown = await outbox
       .append(slightlyTooLarge(outbox))
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OutboxFullError);
     expect(error).toMatchObject({ code: 'outbox-full', messageType: 'command-result' });
-    await expect(outbox.append(deltaMessage(4))).rejects.toBeInstanceOf(OutboxFullError);
     expect(ids(outbox.pending())).toEqual(pendingBefore);
-    expect(ids(outbox.pending())).toEqual(expect.arrayContaining(commands));
-    expect(outbox.dropped).toBe(3);
+    expect(ids(outbox.pending())).toEqual(
+      expect.arrayContaining(commands.filter((id) => id !== progress.id)),
+    );
+    expect(outbox.dropped).toBe(4);
 
     outbox = await reopen(outbox, dir, SMALL);
     expect(ids(outbox.pending())).toEqual(pendingBefore);
     expect(outbox.dropped).toBe(0);
-    await outbox.acknowledge([progress.id]);
+    await outbox.acknowledge([result.id]);
     await expect(outbox.append(resultMessage())).resolves.toBeUndefined();
     await outbox.close();
   });

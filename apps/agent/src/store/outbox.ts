@@ -46,9 +46,11 @@ import {
  * append would not fit, older messages are dropped, oldest first, in this order:
  *   1. inventory snapshots and deltas: the next snapshot supersedes them. A snapshot goes with all
  *      its parts (never the parts of the snapshot being appended);
- *   2. discovery events: the inventory carries the same facts.
- * Command acks, progress and results are never dropped: the server cannot learn them any other
- * way. When only they would be left and the message still does not fit, append rejects with an
+ *   2. discovery events: the inventory carries the same facts;
+ *   3. command progress, but only to make room for a command ack or result: progress narrates a
+ *      command, the result is what it did.
+ * Command acks and results are never dropped: the server cannot learn them any other way. When
+ * only they would be left and the message still does not fit, append rejects with an
  * OutboxFullError and nothing is dropped. Drops are journaled, so dropped messages stay dropped
  * after a restart, and counted in `dropped`.
  */
@@ -81,8 +83,13 @@ const DROP_TIER: Partial<Record<AgentMessageType, number>> = {
   'inventory-snapshot': 0,
   'inventory-delta': 0,
   'discovery-event': 1,
+  'command-progress': 2,
 };
-const TIER_COUNT = 2;
+const TIER_COUNT = 3;
+/** The tiers a message may push out: progress goes only for what reports a command's fate. */
+function tiersFor(type: AgentMessageType): number {
+  return type === 'command-result' || type === 'command-ack' ? 3 : 2;
+}
 
 function isDurable(type: AgentMessageType): type is DurableMessageType {
   return (DURABLE_AGENT_MESSAGE_TYPES as readonly AgentMessageType[]).includes(type);
@@ -445,7 +452,7 @@ class SegmentedOutbox implements DurableOutbox {
     if (excess <= 0) return [];
     const keep = message.type === 'inventory-snapshot' ? message.snapshotId : null;
     const victims = new Set<Entry>();
-    for (const tier of this.#tiers) {
+    for (const tier of this.#tiers.slice(0, tiersFor(message.type))) {
       for (const entry of tier) {
         if (excess <= 0) break;
         if (victims.has(entry)) continue;

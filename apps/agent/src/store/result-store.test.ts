@@ -110,6 +110,110 @@ describe('the result store', () => {
     await store.close();
   });
 
+  it('journals a command accepted, then started, and reads it back after a restart', async () => {
+    const dir = await tempDir();
+    const queued = randomUUID();
+    const running = randomUUID();
+    let store = await openResultStore(dir);
+    await store.markAccepted(queued, { serial: 'ACCC8E000001' });
+    await store.markAccepted(running, { serial: 'ACCC8E000002' });
+    await store.markStarted(running);
+    // Accepting again changes nothing: a re-delivery does not move a command back.
+    await store.markAccepted(running);
+    expect(store.get(queued)).toBe('accepted');
+    expect(store.get(running)).toBe('started');
+    await store.close();
+
+    store = await openResultStore(dir);
+    expect(store.get(queued)).toBe('accepted');
+    expect(store.get(running)).toBe('started');
+    expect(store.unreported()).toEqual([
+      { state: 'accepted', commandId: queued, serial: 'ACCC8E000001' },
+      { state: 'started', commandId: running, serial: 'ACCC8E000002' },
+    ]);
+    await store.close();
+  });
+
+  it('lists a finished result as unreported until it is marked reported, across restarts', async () => {
+    const dir = await tempDir();
+    const id = randomUUID();
+    const result = storedResult(id, Date.now());
+    let store = await openResultStore(dir);
+    await store.markAccepted(id);
+    await store.markStarted(id);
+    await store.finish(result);
+    await store.close();
+
+    // The agent died after storing the result and before it reached the outbox.
+    store = await openResultStore(dir);
+    expect(store.unreported()).toEqual([{ state: 'finished', commandId: id, result }]);
+    await store.markReported(id);
+    expect(store.unreported()).toEqual([]);
+    await store.close();
+
+    store = await openResultStore(dir);
+    expect(store.unreported()).toEqual([]);
+    expect(store.get(id)).toEqual(result);
+    await store.close();
+  });
+
+  it('keeps the reported mark through a compaction', async () => {
+    const dir = await tempDir();
+    let now = 100 * DAY;
+    let store = await openResultStore(dir, { now: () => now });
+    const old = randomUUID();
+    const kept = randomUUID();
+    await store.finish(storedResult(old, now - 40 * DAY));
+    await store.finish(storedResult(kept, now));
+    await store.markReported(kept);
+    await store.close();
+    now += DAY;
+    store = await openResultStore(dir, { now: () => now });
+    const text = await readFile(join(dir, RESULT_STORE_FILE), 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(1);
+    expect(store.unreported()).toEqual([]);
+    await store.close();
+  });
+
+  it('forgets an accepted command that was refused, so it can be sent again', async () => {
+    const dir = await tempDir();
+    const id = randomUUID();
+    let store = await openResultStore(dir);
+    await store.markAccepted(id);
+    await store.forget(id);
+    expect(store.get(id)).toBeUndefined();
+    await store.close();
+    store = await openResultStore(dir);
+    expect(store.get(id)).toBeUndefined();
+    expect(store.unreported()).toEqual([]);
+    await store.close();
+  });
+
+  it('never forgets a finished result', async () => {
+    const store = await openResultStore(await tempDir());
+    const id = randomUUID();
+    const result = storedResult(id, Date.now());
+    await store.finish(result);
+    await store.forget(id);
+    expect(store.get(id)).toEqual(result);
+    await store.close();
+  });
+
+  it('reads a finished record written before reports were tracked as already reported', async () => {
+    const dir = await tempDir();
+    const id = randomUUID();
+    const result = storedResult(id, Date.now());
+    await appendFile(
+      join(dir, RESULT_STORE_FILE),
+      `${JSON.stringify({ op: 'started', commandId: id, at: Date.now() })}\n${JSON.stringify({ op: 'finished', result })}\n`,
+      { mode: 0o600 },
+    );
+    const store = await openResultStore(dir);
+    expect(store.get(id)).toEqual(result);
+    expect(store.unreported()).toEqual([]);
+    await store.close();
+  });
+
   it('survives a torn last line', async () => {
     const dir = await tempDir();
     let store = await openResultStore(dir);

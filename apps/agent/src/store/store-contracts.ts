@@ -46,14 +46,30 @@ export interface StoredResult {
   finishedAt: string;
 }
 
+/** A command the agent acknowledged but whose result has not reached the outbox yet. */
+export type UnreportedCommand =
+  | { state: 'accepted' | 'started'; commandId: string; serial?: string }
+  | { state: 'finished'; commandId: string; result: StoredResult };
+
 /**
  * Command outcomes by id, so a re-delivered command returns its stored result and never runs
- * twice. `started` is recorded before a verb touches a camera: a command found started but not
- * finished (the agent died mid-run) is reported as interrupted, never re-run.
+ * twice, and an acknowledged command always ends with a result. A command is `accepted` before
+ * its ack is sent and `started` before its verb touches a camera; at the next start, one found
+ * accepted is reported as never run and one found started as interrupted (never re-run). A result
+ * is `reported` once it is in the outbox; one stored but not reported is queued again.
  */
 export interface ResultStore {
-  get(commandId: string): StoredResult | 'started' | undefined;
+  get(commandId: string): StoredResult | 'accepted' | 'started' | undefined;
+  /** Journals that the command was acknowledged; nothing happens for a known command. */
+  markAccepted(commandId: string, details?: { serial?: string }): Promise<void>;
   markStarted(commandId: string): Promise<void>;
+  /** The first finish wins. */
   finish(result: StoredResult): Promise<void>;
+  /** The stored result is in the outbox; it is not queued again at the next start. */
+  markReported(commandId: string): Promise<void>;
+  /** Drops an unfinished command (refused after its ack); a finished one is kept. */
+  forget(commandId: string): Promise<void>;
+  /** Accepted and started commands and finished results not yet reported, oldest first. */
+  unreported(): UnreportedCommand[];
   close(): Promise<void>;
 }

@@ -59,6 +59,9 @@ export function createFactoryDefaultVerb(
     const { via } = await factoryDefaultWithFallback(context.cameras.client(url, admin), mode, {
       signal: context.signal,
     });
+    // The reset regenerates the camera's certificate: the camera this command verified (serial
+    // at the address, working admin login) may be pinned afresh when it comes back.
+    context.cameras.allowRepin();
     await context.progress(
       'waiting',
       mode === 'hard'

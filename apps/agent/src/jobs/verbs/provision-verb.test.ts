@@ -86,4 +86,111 @@ describe('runProvision', () => {
       error: { code: 'password-policy', message: expect.stringContaining('at least 15') as string },
     });
   });
+
+  describe('with a DHCP plan', () => {
+    const ADMIN = { username: 'custody', password: 'Long-Enough-Admin-42' };
+
+    /** A configured camera that keeps answering at URL; its network info follows `modes`. */
+    function dhcpCamera(modes: ('static' | 'dhcp')[], timeoutMs = 2_000) {
+      let reads = 0;
+      const sent: string[] = [];
+      const observation: Observation = {
+        url: URL,
+        reachable: true,
+        serial: SERIAL,
+        needsSetup: false,
+        systemReady: true,
+        bootId: 'boot-1',
+        uptimeSeconds: 100,
+        passphrasePolicy: undefined,
+        lockedOut: false,
+        problem: undefined,
+      };
+      const client = {
+        send: (request: { body?: { value?: { method?: string } } }) => {
+          const method = request.body?.value?.method ?? 'unknown';
+          sent.push(method);
+          if (method !== 'getNetworkInfo') return Promise.resolve(undefined);
+          const mode = modes[Math.min(reads, modes.length - 1)] ?? 'static';
+          reads += 1;
+          return Promise.resolve({
+            apiVersion: '1.0',
+            system: undefined,
+            devices: [
+              {
+                name: 'eth0',
+                IPv4: {
+                  configurationMode: mode,
+                  addresses: [{ address: '10.0.0.5', prefixLength: 24, origin: mode }],
+                },
+              },
+            ],
+          });
+        },
+        close: () => Promise.resolve(),
+      };
+      const cameras = {
+        locate: () => Promise.resolve({ ok: true, url: URL, observation }),
+        observe: (url: string) => Promise.resolve({ ...observation, url }),
+        client: () => client,
+        checkLogin: () => Promise.resolve({ outcome: 'works', isAdmin: true }),
+      } as unknown as CameraAccess;
+      const params: CommandParams<'provision'> = {
+        admin: 'admin',
+        serviceAccount: 'admin',
+        network: { mode: 'dhcp' },
+      };
+      const progress: string[] = [];
+      const context = {
+        commandId: 'c',
+        verb: 'provision',
+        serial: SERIAL,
+        params,
+        url: URL,
+        cameras,
+        directory: {
+          urlOf: () => undefined,
+          onSighting: () => () => undefined,
+          discoverNow: () => Promise.resolve(),
+        },
+        factoryDefaultUrls: [],
+        timing: {
+          ...DEFAULT_JOB_TIMING,
+          pollIntervalMs: 1,
+          addressChangeTimeoutMs: timeoutMs,
+          progressEveryMs: 60_000,
+        },
+        signal: new AbortController().signal,
+        log: silentJobLogger,
+        secret: () => ADMIN,
+        progress: (_step: string, message: string) => {
+          progress.push(message);
+          return Promise.resolve();
+        },
+        now: () => new Date(),
+        sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+      } as unknown as JobContext<'provision'>;
+      return { context, sent, progress, reads: () => reads };
+    }
+
+    it('waits until the camera runs on DHCP instead of trusting its old address', async () => {
+      const camera = dhcpCamera(['static', 'static', 'static', 'dhcp']);
+      const outcome = await runProvision(camera.context);
+      expect(outcome).toMatchObject({ outcome: 'succeeded' });
+      expect(camera.reads()).toBe(4);
+      expect(camera.sent.filter((method) => method === 'setIPv4AddressConfiguration')).toHaveLength(
+        1,
+      );
+    });
+
+    it('fails when the camera still runs its old configuration after the timeout', async () => {
+      const camera = dhcpCamera(['static'], 50);
+      const outcome = await runProvision(camera.context);
+      expect(outcome).toMatchObject({
+        outcome: 'failed',
+        error: { code: 'address-change-pending' },
+      });
+      expect(camera.reads()).toBeGreaterThan(1);
+    });
+  });
 });

@@ -12,6 +12,7 @@ import {
   VapixUnsupportedError,
   addUser,
   createFirstAdmin,
+  getNetworkInfo,
   getUsers,
   setIPv4WithFallback,
   setTimeZone,
@@ -202,6 +203,94 @@ async function applyTime(
   return { status: 'succeeded', detail: `Set ${done.join(' and ')}.` };
 }
 
+/**
+ * How the camera at `url` gets the address it answers at: `dhcp` once the DHCP plan is in force
+ * (a lease, or link-local when no DHCP server answers), `static` while the old configuration still
+ * runs, `unknown` when it cannot say (no network_settings.cgi).
+ */
+async function addressOrigin(
+  context: JobContext,
+  url: string,
+  admin: Credentials,
+): Promise<'dhcp' | 'static' | 'unknown'> {
+  let info;
+  try {
+    info = await context.cameras.client(url, admin).send(getNetworkInfo(), {
+      signal: context.signal,
+    });
+  } catch (error) {
+    if (error instanceof VapixUnsupportedError) return 'unknown';
+    // Dropped while the interface restarts: the change is under way, look again.
+    if (error instanceof VapixTransportError && error.code !== 'VAPIX_ABORTED') return 'static';
+    throw error;
+  }
+  const host = new URL(url).hostname;
+  for (const device of info.devices) {
+    const address = device.IPv4?.addresses?.find((candidate) => candidate.address === host);
+    if (address === undefined) continue;
+    if (device.IPv4?.configurationMode !== 'dhcp') return 'static';
+    return address.origin === 'static' ? 'static' : 'dhcp';
+  }
+  return 'unknown';
+}
+
+/**
+ * Finds the camera after a DHCP plan was sent, and proves the plan is in force. A camera still
+ * answering at its old address proves nothing (the change may not have taken effect yet, and the
+ * lease may be the same address), so it is accepted only once its network info says its address
+ * comes from DHCP, or, on firmware that cannot say, once it has gone away and come back.
+ */
+async function findAfterDhcp(
+  context: JobContext,
+  url: string,
+  admin: Credentials,
+  via: 'network-settings' | 'param-cgi' | undefined,
+): Promise<{ found: true; url: string } | { found: false; code: string; detail: string }> {
+  const started = performance.now();
+  const remaining = () => context.timing.addressChangeTimeoutMs - (performance.now() - started);
+  let requireRestart = via === 'param-cgi';
+  let told = false;
+  for (;;) {
+    const watched = await watchForSerial(context, {
+      candidateUrls: [url],
+      useDirectory: true,
+      timeoutMs: Math.max(1, remaining()),
+      requireFactoryDefault: false,
+      requireRestart,
+      cause: 'address-change',
+      step: 'network',
+    });
+    if (!watched.found) {
+      return {
+        found: false,
+        code: 'address-change-lost',
+        detail: `The DHCP plan was sent, but the camera was not found afterwards: ${watched.message}`,
+      };
+    }
+    if (requireRestart) return { found: true, url: watched.url };
+    const origin = await addressOrigin(context, watched.url, admin);
+    if (origin === 'dhcp') return { found: true, url: watched.url };
+    if (origin === 'unknown') {
+      requireRestart = true;
+    } else if (!told) {
+      told = true;
+      await context.progress(
+        'network',
+        `Camera ${context.serial} still runs its old address configuration at ${watched.url}; waiting for DHCP to take over.`,
+        0.9,
+      );
+    }
+    if (remaining() <= 0) {
+      return {
+        found: false,
+        code: 'address-change-pending',
+        detail: `The DHCP plan was accepted, but camera ${context.serial} still answered at ${watched.url} with its old address configuration after ${Math.round(context.timing.addressChangeTimeoutMs / 1000)} s. Check that the change was saved, or restart the camera.`,
+      };
+    }
+    await context.sleep(context.timing.pollIntervalMs);
+  }
+}
+
 async function applyNetwork(
   context: JobContext,
   url: string,
@@ -217,8 +306,9 @@ async function applyNetwork(
     };
   }
   const client = context.cameras.client(url, admin);
+  let via: 'network-settings' | 'param-cgi' | undefined;
   try {
-    await setIPv4WithFallback(
+    ({ via } = await setIPv4WithFallback(
       client,
       network.mode === 'static'
         ? {
@@ -229,44 +319,52 @@ async function applyNetwork(
           }
         : { mode: 'dhcp' },
       { signal: context.signal },
-    );
+    ));
   } catch (error) {
     // The camera may drop the connection as it changes address (reference §6.5): look for it.
     if (!(error instanceof VapixTransportError) || error.code === 'VAPIX_ABORTED') throw error;
   }
   const target = network.mode === 'static' ? withHost(url, network.address) : url;
   await context.progress('network', `Waiting for camera ${context.serial} at ${target}.`, 0.9);
-  const watched = await watchForSerial(context, {
-    candidateUrls: [target],
-    useDirectory: network.mode === 'dhcp',
-    timeoutMs: context.timing.addressChangeTimeoutMs,
-    requireFactoryDefault: false,
-    requireRestart: false,
-    cause: 'address-change',
-    step: 'network',
-  });
-  if (!watched.found) {
-    return {
-      status: 'failed',
-      code: 'address-change-lost',
-      detail: `The network plan was sent, but the camera was not found at ${target} afterwards: ${watched.message}`,
-    };
+  let foundUrl: string;
+  if (network.mode === 'dhcp') {
+    const found = await findAfterDhcp(context, url, admin, via);
+    if (!found.found) return { status: 'failed', code: found.code, detail: found.detail };
+    foundUrl = found.url;
+  } else {
+    const watched = await watchForSerial(context, {
+      candidateUrls: [target],
+      useDirectory: false,
+      timeoutMs: context.timing.addressChangeTimeoutMs,
+      requireFactoryDefault: false,
+      requireRestart: false,
+      cause: 'address-change',
+      step: 'network',
+    });
+    if (!watched.found) {
+      return {
+        status: 'failed',
+        code: 'address-change-lost',
+        detail: `The network plan was sent, but the camera was not found at ${target} afterwards: ${watched.message}`,
+      };
+    }
+    foundUrl = watched.url;
   }
-  const login = await context.cameras.checkLogin(watched.url, admin);
+  const login = await context.cameras.checkLogin(foundUrl, admin);
   if (login.outcome !== 'works') {
     return {
       status: 'failed',
       code: 'login-failed',
-      detail: `Camera ${context.serial} answers at ${watched.url}, but the administrator credential ${login.outcome === 'rejected' ? 'is rejected there' : 'could not be tried there'}.`,
+      detail: `Camera ${context.serial} answers at ${foundUrl}, but the administrator credential ${login.outcome === 'rejected' ? 'is rejected there' : 'could not be tried there'}.`,
     };
   }
   return {
     status: 'succeeded',
-    url: watched.url,
+    url: foundUrl,
     detail:
       network.mode === 'static'
-        ? `Static address ${network.address}/${network.prefixLength} via ${network.gateway}; the camera answers at ${watched.url}.`
-        : `DHCP; the camera answers at ${watched.url}.`,
+        ? `Static address ${network.address}/${network.prefixLength} via ${network.gateway}; the camera answers at ${foundUrl}.`
+        : `DHCP; the camera answers at ${foundUrl}.`,
   };
 }
 

@@ -34,6 +34,8 @@ export const runWatchForDevice: Verb<'watch-for-device'> = async (context) => {
       elapsedMs: watched.elapsedMs,
     });
   }
+  // Seen in factory-default state after a reset: its new certificate may be pinned afresh.
+  if (watched.observation.needsSetup === true) context.cameras.allowRepin();
   return succeeded({
     url: watched.url,
     needsSetup: watched.observation.needsSetup ?? null,
