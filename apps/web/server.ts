@@ -46,7 +46,6 @@ await new Promise<void>((resolvePort, rejectPort) => {
 const database = await createDb(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir });
 await database.migrate();
 const info = await database.info();
-setRuntime({ database, startedAt: new Date() });
 
 const listening = server.address();
 const origins = resolvePublicOrigins({
@@ -79,6 +78,8 @@ const gateway = await startAgentGateway({
   heartbeatIntervalMs: env.CUSTODY_AGENT_HEARTBEAT_S * 1000,
   messageRetentionDays: env.CUSTODY_AGENT_MESSAGE_RETENTION_DAYS,
 });
+
+setRuntime({ database, gateway, startedAt: new Date() });
 
 const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
 await app.prepare();

@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from '@custody/db';
+import type { AgentGateway } from './gateway/index.ts';
 
 /**
  * Process-wide services created by server.ts before Next handles a request.
@@ -7,6 +8,8 @@ import type { DatabaseHandle } from '@custody/db';
  */
 export interface Runtime {
   database: DatabaseHandle;
+  /** Agent connections, command dispatch and the fleet event feed (for live pages). */
+  gateway: AgentGateway;
   startedAt: Date;
 }
 
