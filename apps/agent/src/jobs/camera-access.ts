@@ -81,11 +81,41 @@ export interface Observation {
   problem: string | undefined;
 }
 
+/** A look at `url` that found nothing there, with a secret-free reason. */
+export function unreachableObservation(url: string, problem: string | undefined): Observation {
+  return {
+    url,
+    reachable: false,
+    serial: undefined,
+    needsSetup: undefined,
+    systemReady: undefined,
+    bootId: undefined,
+    uptimeSeconds: undefined,
+    passphrasePolicy: undefined,
+    lockedOut: false,
+    problem,
+  };
+}
+
 export type LoginCheck =
   | { outcome: 'works'; isAdmin: boolean | null }
   | { outcome: 'rejected' }
   | { outcome: 'budget-spent'; retryAfterMs: number }
   | { outcome: 'locked-out'; retryAfterMs: number };
+
+/** How a login check reads in a result or progress message: "works", "is rejected", … */
+export function describeLogin(check: LoginCheck): string {
+  switch (check.outcome) {
+    case 'works':
+      return 'works';
+    case 'rejected':
+      return 'is rejected';
+    case 'budget-spent':
+      return `could not be tried: the attempt budget is spent (retry in ${Math.ceil(check.retryAfterMs / 1000)} s)`;
+    case 'locked-out':
+      return `could not be tried: the camera is blocking this agent (retry in ${Math.ceil(check.retryAfterMs / 1000)} s)`;
+  }
+}
 
 export type Located =
   { ok: true; url: string; observation: Observation } | { ok: false; failure: VerbOutcome };
@@ -201,18 +231,7 @@ export function createCameraAccess(options: {
     probe(baseUrlOf(url), credentials, { ...shared, ...tlsOf(url), signal: callSignal });
 
   const observe = async (url: string, callSignal: AbortSignal = signal): Promise<Observation> => {
-    const observation: Observation = {
-      url: baseUrlOf(url),
-      reachable: false,
-      serial: undefined,
-      needsSetup: undefined,
-      systemReady: undefined,
-      bootId: undefined,
-      uptimeSeconds: undefined,
-      passphrasePolicy: undefined,
-      lockedOut: false,
-      problem: undefined,
-    };
+    const observation = unreachableObservation(baseUrlOf(url), undefined);
     const anonymous = client(url, null);
     let ready: SystemReady | undefined;
     try {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { baseUrlOf, type Observation } from './camera-access.ts';
+import { baseUrlOf, unreachableObservation, type Observation } from './camera-access.ts';
 import type { JobContext } from './job-context.ts';
 
 /**
@@ -156,18 +156,10 @@ export async function watchForSerial(
         observation = await cameras.observe(url, signal);
       } catch (error) {
         if (signal.aborted) return;
-        observation = {
+        observation = unreachableObservation(
           url,
-          reachable: false,
-          serial: undefined,
-          needsSetup: undefined,
-          systemReady: undefined,
-          bootId: undefined,
-          uptimeSeconds: undefined,
-          passphrasePolicy: undefined,
-          lockedOut: false,
-          problem: error instanceof Error ? error.message : 'the look failed',
-        };
+          error instanceof Error ? error.message : 'the look failed',
+        );
       }
       if (signal.aborted) return;
       update(observation);

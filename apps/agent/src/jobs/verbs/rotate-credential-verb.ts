@@ -1,21 +1,8 @@
 import { VapixAuthError, VapixHttpError, getUsers, updateUser } from '@custody/vapix';
-import type { LoginCheck } from '../camera-access.ts';
+import { describeLogin, type LoginCheck } from '../camera-access.ts';
 import type { Verb } from '../job-context.ts';
 import { failed, succeeded } from '../verb-outcome.ts';
 import { locateCamera } from './locate-camera.ts';
-
-function describeCheck(check: LoginCheck): string {
-  switch (check.outcome) {
-    case 'works':
-      return 'works';
-    case 'rejected':
-      return 'is rejected';
-    case 'budget-spent':
-      return 'could not be tried (attempt budget spent)';
-    case 'locked-out':
-      return 'could not be tried (the camera is blocking this agent)';
-  }
-}
 
 /**
  * Changes the `next` account's password with the working `credential` admin (pwdgrp update), then
@@ -92,8 +79,8 @@ export const runRotateCredential: Verb<'rotate-credential'> = async (context) =>
     oldCredentialFails: oldFails,
     oldCredentialChecked: old !== undefined,
   };
-  const findings = [`the new password ${describeCheck(fresh)}`];
-  if (old !== undefined) findings.push(`the old password ${describeCheck(old)}`);
+  const findings = [`the new password ${describeLogin(fresh)}`];
+  if (old !== undefined) findings.push(`the old password ${describeLogin(old)}`);
   else findings.push('the old password was not checked (the agent was not given it)');
   if (!newWorks || oldFails === false) {
     return failed(

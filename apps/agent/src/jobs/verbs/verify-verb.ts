@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { VerifyCheck } from '@custody/core';
 import { VapixError, listParams, snapshot, type Credentials } from '@custody/vapix';
-import { baseUrlOf, type LoginCheck, type Observation } from '../camera-access.ts';
+import { baseUrlOf, describeLogin, type Observation } from '../camera-access.ts';
 import type { JobContext, Verb } from '../job-context.ts';
 import { failed, jobCodeOf, succeeded, type JsonRecord } from '../verb-outcome.ts';
 import { countRecordings } from './recording-list.ts';
@@ -41,19 +41,6 @@ const ORDER: readonly VerifyCheck[] = [
   'recordings',
   'old-credential-fails',
 ];
-
-function describeLogin(check: LoginCheck): string {
-  switch (check.outcome) {
-    case 'works':
-      return 'works';
-    case 'rejected':
-      return 'is rejected';
-    case 'budget-spent':
-      return `could not be tried: the attempt budget is spent (retry in ${Math.ceil(check.retryAfterMs / 1000)} s)`;
-    case 'locked-out':
-      return `could not be tried: the camera is blocking this agent (retry in ${Math.ceil(check.retryAfterMs / 1000)} s)`;
-  }
-}
 
 interface Subject {
   url: string;
