@@ -1,5 +1,5 @@
 // `npm start`: install, build the web app when its sources changed, then run Custody
-// on http://localhost:3000 with the embedded database in .data/.
+// on http://localhost:3000 with the embedded database in .data/, and the demo.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, installDependencies, run, runOrFail, say } from './toolchain.mjs';
@@ -38,7 +38,12 @@ if (isBuildCurrent()) {
     },
   );
 }
+// The demo (simulated cameras, a local agent, demo users) is on unless CUSTODY_DEMO=0.
 const { code } = await run('pnpm', ['--filter', '@custody/web', 'start'], {
-  env: { CUSTODY_DATA_DIR: process.env.CUSTODY_DATA_DIR ?? join(ROOT, '.data', 'pglite') },
+  env: {
+    CUSTODY_DATA_DIR: process.env.CUSTODY_DATA_DIR ?? join(ROOT, '.data', 'pglite'),
+    CUSTODY_DEMO: process.env.CUSTODY_DEMO ?? '1',
+    CUSTODY_DEMO_DIR: process.env.CUSTODY_DEMO_DIR ?? join(ROOT, '.data', 'demo'),
+  },
 });
 process.exit(code);

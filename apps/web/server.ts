@@ -12,6 +12,7 @@ import {
 import { stampClientAddress } from './src/server/auth/client-address.ts';
 import { resolvePublicOrigins } from './src/server/auth/public-origins.ts';
 import { startAuth } from './src/server/auth/start-auth.ts';
+import { prepareDemo, type DemoRun } from './src/server/demo/start-demo.ts';
 import { setRuntime } from './src/server/runtime.ts';
 
 const dev = process.argv.includes('--dev');
@@ -59,8 +60,23 @@ const { bannerLines: signInLines } = await startAuth({
   origins,
   secret: env.CUSTODY_AUTH_SECRET,
   adminEmail: env.CUSTODY_ADMIN_EMAIL,
-  demoUsers: env.CUSTODY_DEMO_USERS,
+  demoUsers: env.CUSTODY_DEMO_USERS || env.CUSTODY_DEMO,
 });
+// The demo's site and grant are in the database before the banner names them; its simulated
+// cameras and agent start after the banner, so the web is usable while they come up.
+const demo = env.CUSTODY_DEMO
+  ? await prepareDemo({
+      db: database.db,
+      repoRoot: resolve(dir, '..', '..'),
+      demoDir: resolve(process.cwd(), env.CUSTODY_DEMO_DIR),
+    }).catch((error: unknown) => {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
+      console.error(
+        `demo: Custody runs without the demo, which could not be prepared: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}`,
+      );
+      return undefined;
+    })
+  : undefined;
 
 // After the database: PGlite initialises its data directory, which is also where the key lives
 // by default. Processes sharing one PostgreSQL share the key through CUSTODY_COMMAND_KEY_FILE.
@@ -113,9 +129,25 @@ server.on('upgrade', (req, socket, head) => {
       `  health:   http://${env.HOST}:${port}/health`,
       `  agents:   ws://${env.HOST}:${port}/agent/v1 (commands signed with ${signer.file})`,
       ...signInLines,
+      ...(demo?.bannerLines ?? []),
       '  stop:     Ctrl+C',
       '',
     ].join('\n'),
+  );
+}
+
+let demoRun: DemoRun | undefined;
+if (demo) {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  // The agent dials the address the server listens on; a wildcard one is reached on loopback.
+  const host = ['0.0.0.0', '::', ''].includes(env.HOST) ? '127.0.0.1' : env.HOST;
+  demoRun = demo.start(
+    {
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      publicUrl: publicUrl === undefined ? undefined : new URL(publicUrl),
+    },
+    (line) => console.log(line),
   );
 }
 
@@ -126,6 +158,7 @@ async function shutdown(signal: string): Promise<void> {
   console.log(`\n${signal}: stopping Custody`);
   const timer = setTimeout(() => process.exit(1), 10_000);
   timer.unref();
+  await demoRun?.stop();
   // Agents are told the server is going away (1001) and reconnect to another process or later.
   await gateway.close();
   server.closeIdleConnections();

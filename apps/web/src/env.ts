@@ -45,6 +45,13 @@ const EnvSchema = z.object({
   /** Creates (or resets) one demo user per role at start and prints their credentials. */
   CUSTODY_DEMO_USERS: flag(),
   /**
+   * The demo `npm start` turns on: the demo users, a demo site of simulated cameras on
+   * loopback and a local agent enrolled for it. Off unless asked for.
+   */
+  CUSTODY_DEMO: flag(),
+  /** The demo's simulated-site file, agent data directory and logs. */
+  CUSTODY_DEMO_DIR: z.string().min(1).default('.data/demo'),
+  /**
    * The Ed25519 key commands are signed with, PEM; created (0600) on first start. Default:
    * command-signing-key.pem in CUSTODY_DATA_DIR. Server processes sharing one database must
    * point at the same file.

@@ -65,7 +65,7 @@ describe('custody-sim', () => {
       stop();
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Starting Demo site: Harbour warehouse: 6 cameras');
+    expect(run.stdout).toContain('Starting Demo site: Harbour warehouse: 12 cameras');
     expect(run.stdout).toMatch(/^00408CFB6888 {2}5\.51 /m);
     expect(run.stdout).toMatch(/Control API: http:\/\/127\.0\.0\.1:\d+\/cameras/);
     expect(run.stdout).not.toContain('demo-Harbour-2026');
