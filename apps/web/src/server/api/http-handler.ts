@@ -1,6 +1,7 @@
 import type { Database } from '@custody/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Auth } from '../auth/create-auth.ts';
+import type { FleetFeed } from '../services/fleet-feed.ts';
 import { refuseCrossSiteMutation } from './csrf.ts';
 import { appRouter } from './root.ts';
 import { createTRPCContext } from './trpc.ts';
@@ -11,6 +12,16 @@ export interface TrpcHttpDependencies {
   db: Database;
   auth: Auth;
   origins: readonly string[];
+  /** Live fleet changes for subscriptions (the process's feed). */
+  fleetFeed?: FleetFeed | null | undefined;
+}
+
+/** The origin the request came from if it is one of Custody's, else the first of them. */
+function originOf(request: Request, origins: readonly string[]): string | null {
+  const origin = request.headers.get('origin');
+  if (origin !== null && origins.includes(origin)) return origin;
+  const own = new URL(request.url).origin;
+  return origins.includes(own) ? own : (origins[0] ?? null);
 }
 
 /** Serves tRPC over the Fetch API: the CSRF gate first, then the router. */
@@ -27,7 +38,13 @@ export async function handleTrpcRequest(
     router: appRouter,
     req: request,
     createContext: () =>
-      createTRPCContext({ headers: request.headers, db: dependencies.db, auth: dependencies.auth }),
+      createTRPCContext({
+        headers: request.headers,
+        db: dependencies.db,
+        auth: dependencies.auth,
+        fleetFeed: dependencies.fleetFeed,
+        origin: originOf(request, dependencies.origins),
+      }),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);

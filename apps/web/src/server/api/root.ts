@@ -1,4 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { agentsRouter } from './routers/agents.ts';
+import { camerasRouter } from './routers/cameras.ts';
+import { fleetRouter } from './routers/fleet.ts';
 import { grantsRouter } from './routers/grants.ts';
 import { meRouter } from './routers/me.ts';
 import { organisationsRouter } from './routers/organisations.ts';
@@ -10,6 +13,9 @@ export const appRouter = router({
   organisations: organisationsRouter,
   sites: sitesRouter,
   grants: grantsRouter,
+  agents: agentsRouter,
+  fleet: fleetRouter,
+  cameras: camerasRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,17 +4,34 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
+import type { FleetFeed } from '../services/fleet-feed.ts';
 import { fieldErrorsOf, toTRPCError } from './error-table.ts';
 
 export interface TRPCContext {
   db: Database;
   /** The signed-in user, or null for an anonymous request. */
   actor: Actor | null;
+  /** Live fleet changes for subscriptions; null where no gateway runs. */
+  fleetFeed: FleetFeed | null;
+  /** The origin the caller reached Custody at, for commands shown to it (agent enrollment). */
+  origin: string | null;
+}
+
+export interface InnerContextOptions {
+  db: Database;
+  actor: Actor | null;
+  fleetFeed?: FleetFeed | null | undefined;
+  origin?: string | null | undefined;
 }
 
 /** The context without HTTP: what tests and server-side callers build directly. */
-export function createInnerTRPCContext(options: TRPCContext): TRPCContext {
-  return { db: options.db, actor: options.actor };
+export function createInnerTRPCContext(options: InnerContextOptions): TRPCContext {
+  return {
+    db: options.db,
+    actor: options.actor,
+    fleetFeed: options.fleetFeed ?? null,
+    origin: options.origin ?? null,
+  };
 }
 
 /** The context of an HTTP request: the better-auth session in its cookies, and the database. */
@@ -22,14 +39,27 @@ export async function createTRPCContext(options: {
   headers: Headers;
   db: Database;
   auth: Auth;
+  fleetFeed?: FleetFeed | null | undefined;
+  origin?: string | null | undefined;
 }): Promise<TRPCContext> {
   const session = await options.auth.api.getSession({ headers: options.headers });
   const actor = session ? await loadActor(options.db, session.user.id, session.session.id) : null;
-  return createInnerTRPCContext({ db: options.db, actor });
+  return createInnerTRPCContext({
+    db: options.db,
+    actor,
+    fleetFeed: options.fleetFeed,
+    origin: options.origin,
+  });
 }
 
 const t = initTRPC.context<TRPCContext>().create({
   transformer: superjson,
+  sse: {
+    // Comments keep proxies from closing a quiet stream; a client that hears nothing for
+    // longer than that reconnects (and resyncs).
+    ping: { enabled: true, intervalMs: 15_000 },
+    client: { reconnectAfterInactivityMs: 40_000 },
+  },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     return {

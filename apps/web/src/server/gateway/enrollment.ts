@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { DomainError, type EnrollRequest } from '@custody/core';
-import { schema, type Database } from '@custody/db';
-
-const { agents, enrollmentTokens, sites } = schema;
+import type { Database } from '@custody/db';
+import { agents, enrollmentTokens, sites } from '@custody/db/schema';
 
 const TOKEN_PREFIX = 'cenr_';
 const MIN_TTL_MS = 1_000;

@@ -1,8 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+import { agents, commands } from '@custody/db/schema';
 import { notifyAgent, notifyFleet } from './notifications.ts';
-
-const { agents, commands } = schema;
 
 export interface RevokeAgentInput {
   agentId: string;

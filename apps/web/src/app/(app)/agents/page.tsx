@@ -1,4 +1,6 @@
 import type { Metadata } from 'next';
+import { Suspense } from 'react';
+import { AgentsView } from './agents-view.tsx';
 
 export const metadata: Metadata = { title: 'Agents · Custody' };
 
@@ -6,10 +8,13 @@ export default function AgentsPage() {
   return (
     <>
       <h1>Agents</h1>
-      <p>
-        Agent enrollment is not built yet. Each site will run one agent on its network; this page
-        will issue enrollment tokens and show each agent&apos;s status, version and last contact.
+      <p className="muted">
+        Each site runs an agent on its own network. It finds the cameras there and carries out the
+        commands Custody signs for them.
       </p>
+      <Suspense fallback={<p role="status">Loading agents…</p>}>
+        <AgentsView />
+      </Suspense>
     </>
   );
 }

@@ -1,4 +1,6 @@
 import type { Metadata } from 'next';
+import { Suspense } from 'react';
+import { FleetView } from './fleet-view.tsx';
 
 export const metadata: Metadata = { title: 'Fleet · Custody' };
 
@@ -6,10 +8,13 @@ export default function FleetPage() {
   return (
     <>
       <h1>Fleet</h1>
-      <p>
-        The camera inventory is not built yet. Once an agent is enrolled at a site, its cameras will
-        be listed here by serial, with their access state and when they were last seen.
+      <p className="muted">
+        Every camera your agents report, by serial. Filters live in the address bar: copy it to
+        share this view.
       </p>
+      <Suspense fallback={<p role="status">Loading cameras…</p>}>
+        <FleetView />
+      </Suspense>
     </>
   );
 }

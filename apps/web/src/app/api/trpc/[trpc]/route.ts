@@ -1,12 +1,19 @@
 import { handleTrpcRequest } from '~/server/api/http-handler.ts';
 import { getAuthRuntime } from '~/server/auth/auth-runtime.ts';
 import { getRuntime } from '~/server/runtime.ts';
+import { fleetFeedFor } from '~/server/services/fleet-feed.ts';
 
 export const dynamic = 'force-dynamic';
 
 function handle(request: Request): Promise<Response> {
   const { auth, origins } = getAuthRuntime();
-  return handleTrpcRequest(request, { db: getRuntime().database.db, auth, origins });
+  const { database, gateway } = getRuntime();
+  return handleTrpcRequest(request, {
+    db: database.db,
+    auth,
+    origins,
+    fleetFeed: fleetFeedFor(database.db, gateway),
+  });
 }
 
 export { handle as GET, handle as POST };
