@@ -5,11 +5,10 @@ import { StoreError } from './store-error.ts';
 import type { AgentIdentity } from './store-contracts.ts';
 import {
   ensureDirectory,
-  errorCode,
   nodeStoreFs,
+  readJsonFile,
   PRIVATE_FILE_MODE,
   writeFileAtomic,
-  type StoreFile,
   type StoreFs,
 } from './store-fs.ts';
 
@@ -50,17 +49,7 @@ export async function loadIdentity(
 ): Promise<AgentIdentity | null> {
   const fs = options.fs ?? nodeStoreFs;
   const path = join(dataDir, IDENTITY_FILE);
-  let handle: StoreFile;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return null;
-    throw error;
-  }
-  let text: string;
-  try {
-    // Checked on the open file, so what is checked is what is read.
-    const stats = await handle.stat();
+  const read = await readJsonFile(fs, path, (stats) => {
     if (!stats.isFile()) {
       throw new StoreError('file-malformed', `${path} is not a regular file`, { path });
     }
@@ -77,19 +66,9 @@ export async function loadIdentity(
     if (stats.size > MAX_IDENTITY_BYTES) {
       throw new StoreError('file-malformed', `${path} is too large to be an identity`, { path });
     }
-    text = (await handle.readFile()).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // JSON.parse quotes the text around the error, so neither its message nor the error itself
-    // may travel on.
-    throw new StoreError('file-malformed', `${path} is not valid JSON`, { path });
-  }
-  const parsed = AgentIdentitySchema.safeParse(json);
+  });
+  if (read === null) return null;
+  const parsed = AgentIdentitySchema.safeParse(read.json);
   if (!parsed.success) {
     throw new StoreError(
       'file-malformed',

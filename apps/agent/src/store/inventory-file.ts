@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { CameraSightingSchema } from '@custody/core';
 import { z } from 'zod';
 import type { PersistedCamera } from '../cameras/inventory.ts';
+import { StoreError } from './store-error.ts';
 import {
   ensureDirectory,
-  errorCode,
   nodeStoreFs,
+  readJsonFile,
   PRIVATE_FILE_MODE,
   writeFileAtomic,
   type StoreFs,
@@ -38,26 +39,19 @@ export async function loadInventory(
   options: InventoryFileOptions = {},
 ): Promise<{ cameras: PersistedCamera[]; skipped: number }> {
   const fs = options.fs ?? nodeStoreFs;
-  let text: string;
+  let read: { json: unknown } | null;
   try {
-    const handle = await fs.open(join(dataDir, INVENTORY_FILE), 'r');
-    try {
-      text = (await handle.readFile()).toString('utf8');
-    } finally {
-      await handle.close();
-    }
+    read = await readJsonFile(fs, join(dataDir, INVENTORY_FILE));
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { cameras: [], skipped: 0 };
+    if (error instanceof StoreError && error.code === 'file-malformed') {
+      return { cameras: [], skipped: 1 };
+    }
     throw error;
   }
-  let file: z.infer<typeof FileSchema>;
-  try {
-    const parsed = FileSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) return { cameras: [], skipped: 1 };
-    file = parsed.data;
-  } catch {
-    return { cameras: [], skipped: 1 };
-  }
+  if (read === null) return { cameras: [], skipped: 0 };
+  const parsed = FileSchema.safeParse(read.json);
+  if (!parsed.success) return { cameras: [], skipped: 1 };
+  const file = parsed.data;
   const cameras: PersistedCamera[] = [];
   let skipped = 0;
   for (const item of file.cameras) {

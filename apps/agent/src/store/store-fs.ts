@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { StoreError } from './store-error.ts';
 
 /*
  * The few file operations the stores use, as an interface so tests can count fsyncs or make a
@@ -159,5 +160,37 @@ export async function writeFileAtomic(
   } catch (error) {
     if (!renamed) await unlinkQuietly(fs, temporary);
     throw error;
+  }
+}
+
+/**
+ * Reads a small JSON file through one open handle: null when it does not exist. `check` sees the
+ * stats of that handle, so what is checked is what is read. Text that is not JSON is a
+ * 'file-malformed' StoreError naming only the path: JSON.parse quotes the text around the error,
+ * and these files may hold a private key.
+ */
+export async function readJsonFile(
+  fs: StoreFs,
+  path: string,
+  check?: (stats: StoreFileStats) => void,
+): Promise<{ json: unknown } | null> {
+  let handle: StoreFile;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    throw error;
+  }
+  let text: string;
+  try {
+    if (check !== undefined) check(await handle.stat());
+    text = (await handle.readFile()).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  try {
+    return { json: JSON.parse(text) as unknown };
+  } catch {
+    throw new StoreError('file-malformed', `${path} is not valid JSON`, { path });
   }
 }

@@ -5,11 +5,10 @@ import { z } from 'zod';
 import { StoreError } from './store-error.ts';
 import {
   ensureDirectory,
-  errorCode,
   nodeStoreFs,
+  readJsonFile,
   PRIVATE_FILE_MODE,
   writeFileAtomic,
-  type StoreFile,
   type StoreFs,
 } from './store-fs.ts';
 
@@ -62,16 +61,7 @@ export interface TlsPinStoreOptions {
 }
 
 async function readPins(fs: StoreFs, path: string): Promise<Map<string, Pin>> {
-  let handle: StoreFile;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return new Map();
-    throw error;
-  }
-  let text: string;
-  try {
-    const stats = await handle.stat();
+  const read = await readJsonFile(fs, path, (stats) => {
     // Whoever can change this file decides which certificate the agent sends credentials to.
     if (process.platform !== 'win32' && (stats.mode & 0o022) !== 0) {
       throw new StoreError(
@@ -80,17 +70,9 @@ async function readPins(fs: StoreFs, path: string): Promise<Map<string, Pin>> {
         { path },
       );
     }
-    text = (await handle.readFile()).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new StoreError('file-malformed', `${path} is not valid JSON`, { path });
-  }
-  const parsed = FileSchema.safeParse(json);
+  });
+  if (read === null) return new Map();
+  const parsed = FileSchema.safeParse(read.json);
   if (!parsed.success) {
     throw new StoreError('file-malformed', `${path} is not a TLS pin file`, { path });
   }
