@@ -3,16 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSimulator, type Simulator } from '@custody/simulator';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { ROOT, startCustody, stopGroup, tabTo } from './support/start-custody.ts';
 
 // An integrator's first day, end to end: sign in, add a site, enroll a real agent (the CLI, as
 // child processes) against a simulated site, and watch its cameras arrive in the fleet without
 // a reload; then filter, search, share the view and open a camera. The spec starts its own
 // Custody on an empty database, because the first administrator's one-time password exists
 // only in the start banner.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PORTS: Record<string, number> = { pglite: 3205, postgresql: 3206 };
 // A /29 of loopback addresses per project, so the agent's scan finds only this site's cameras.
 const SITES: Record<string, { base: string; range: string }> = {
@@ -20,70 +19,8 @@ const SITES: Record<string, { base: string; range: string }> = {
   postgresql: { base: '127.96.0.1', range: '127.96.0.0/29' },
 };
 const PASSWORD = 'fleet day passphrase';
-
-interface StartedCustody {
-  url: string;
-  email: string;
-  oneTimePassword: string;
-  stop(): Promise<void>;
-}
-
-/** Stops a child started detached: its whole process group (pnpm, tsx, node). */
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  await exited;
-}
-
-async function startCustody(project: string): Promise<StartedCustody> {
-  const port = PORTS[project];
-  if (!port) throw new Error(`no port for project ${project}`);
-  const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port) };
-  const child: ChildProcess =
-    project === 'postgresql'
-      ? spawn('pnpm', ['exec', 'tsx', 'e2e/serve-on-postgres.ts'], {
-          cwd: join(ROOT, 'tests'),
-          env,
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-      : spawn('pnpm', ['--silent', '--filter', '@custody/web', 'start'], {
-          cwd: ROOT,
-          env: { ...env, CUSTODY_DATA_DIR: mkdtempSync(join(tmpdir(), 'custody-fleet-')) },
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-  let output = '';
-  try {
-    const banner = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no banner in:\n${output}`)), 120_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/stop:\s+Ctrl\+C/.test(output)) {
-          clearTimeout(timer);
-          resolve(output);
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.once('exit', (code) => reject(new Error(`Custody exited with ${code}:\n${output}`)));
-    });
-    const url = /Custody is running at (\S+)/.exec(banner)?.[1];
-    const email = /first administrator: (\S+)/.exec(banner)?.[1];
-    const oneTimePassword = /one-time password:\s+(\S+)/.exec(banner)?.[1];
-    if (!url || !email || !oneTimePassword) throw new Error(`unexpected banner:\n${banner}`);
-    return { url, email, oneTimePassword, stop: () => stopGroup(child) };
-  } catch (error) {
-    await stopGroup(child);
-    throw error;
-  }
-}
+/** Tab presses allowed to reach a control on these longer pages. */
+const TABS = 60;
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -115,15 +52,6 @@ async function finished(child: ChildProcess): Promise<{ code: number | null; out
   return { code, output };
 }
 
-/** Presses Tab until `target` has the focus: the page is used from the keyboard. */
-async function tabTo(page: Page, target: Locator, limit = 60): Promise<void> {
-  for (let i = 0; i < limit; i++) {
-    if (await target.evaluate((element) => element === document.activeElement)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${target.toString()}`);
-}
-
 /** Marks the document; the mark survives client-side navigation and live updates, not a reload. */
 async function markDocument(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -147,6 +75,8 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
   const project = testInfo.project.name;
   const site = SITES[project];
   if (!site) throw new Error(`no site range for project ${project}`);
+  const port = PORTS[project];
+  if (!port) throw new Error(`no port for project ${project}`);
   const agentDir = mkdtempSync(join(tmpdir(), 'custody-fleet-agent-'));
   const cameraPort = await freePort(site.base);
   const simulator: Simulator = await createSimulator({
@@ -155,7 +85,7 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
     timeScale: 100,
     seed: 11,
   });
-  const custody = await startCustody(project);
+  const custody = await startCustody({ project, port, dataDirPrefix: 'custody-fleet-' });
   let agent: ChildProcess | undefined;
   try {
     // Three cameras as an integrator inherits them: two configured with passwords nobody
@@ -184,9 +114,9 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
     await expect(page.getByRole('heading', { level: 1, name: 'Sites' })).toBeVisible();
 
     // A site for a new client.
-    await tabTo(page, page.getByLabel('Site name'));
+    await tabTo(page, page.getByLabel('Site name'), TABS);
     await page.keyboard.type('Harbour Street');
-    await tabTo(page, page.getByLabel('New owner organisation name'));
+    await tabTo(page, page.getByLabel('New owner organisation name'), TABS);
     await page.keyboard.type('Harbour Bakery');
     await page.keyboard.press('Enter');
     await expect(page.getByRole('status').filter({ hasText: 'created' })).toHaveText(
@@ -201,7 +131,7 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
     await expect(page.getByRole('heading', { level: 1, name: 'Agents' })).toBeVisible();
     await expect(page.getByText('No agent is enrolled at your sites yet.')).toBeVisible();
     await expect(page.getByLabel('Site', { exact: true })).toHaveValue(/.+/);
-    await tabTo(page, page.getByLabel('Token expires after'));
+    await tabTo(page, page.getByLabel('Token expires after'), TABS);
     await page.keyboard.press('Tab');
     await expect(page.getByRole('button', { name: 'Create enrollment token' })).toBeFocused();
     await page.keyboard.press('Enter');
@@ -312,7 +242,7 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
     await fleetPage.keyboard.press('Backspace');
     await expect(fleetPage.getByText('Showing 1–3 of 3 cameras.')).toBeVisible();
     const firmwareSort = fleetPage.getByRole('button', { name: /^Firmware/ });
-    await tabTo(fleetPage, firmwareSort);
+    await tabTo(fleetPage, firmwareSort, TABS);
     await fleetPage.keyboard.press('Enter');
     await expect(fleetPage).toHaveURL(/sort=firmware/);
     await fleetPage.keyboard.press('Enter');
@@ -335,7 +265,7 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
 
     // Open a camera from the keyboard.
     const link = fleetPage.getByRole('link', { name: inherited.serial });
-    await tabTo(fleetPage, link);
+    await tabTo(fleetPage, link, TABS);
     await fleetPage.keyboard.press('Enter');
     await expect(fleetPage).toHaveURL(new RegExp(`/cameras/${inherited.serial}$`));
     const heading = fleetPage.getByRole('heading', { level: 1 });
@@ -359,7 +289,7 @@ test('an enrolled agent’s cameras appear live in the fleet, which filters, sea
     // Revoking the agent takes effect at once: the row says so and the agent stops.
     await agentsPage.bringToFront();
     const revoke = agentRow.getByRole('button', { name: /^Revoke/ });
-    await tabTo(agentsPage, revoke);
+    await tabTo(agentsPage, revoke, TABS);
     await agentsPage.keyboard.press('Enter');
     const confirm = agentsPage.getByRole('button', { name: 'Revoke harbour-gatehouse' });
     await expect(confirm).toBeFocused();
