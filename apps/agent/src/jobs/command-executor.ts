@@ -3,6 +3,7 @@ import {
   CommandPayloadSchema,
   IdSchema,
   checkCommandBinding,
+  describeIssues,
   commandSigningText,
   paramsOf,
   type CommandPayload,
@@ -10,7 +11,6 @@ import {
   type CommandVerb,
 } from '@custody/core';
 import { VapixError, type AttemptBudget } from '@custody/vapix';
-import type { z } from 'zod';
 import type { CameraDirectory } from '../cameras/camera-directory.ts';
 import { publicKeyObject, verifyText } from '../identity/ed25519.ts';
 import { commandResultMessageId } from '../link/agent-message.ts';
@@ -104,16 +104,6 @@ const INTERRUPTED_MESSAGE = (serial: string | undefined) =>
 const NOT_RUN_MESSAGE =
   'The agent stopped before this command had its turn, so it never ran and the camera was not touched. It is safe to send it again as a new command.';
 const WATCH_VERB: CommandVerb = 'watch-for-device';
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map(
-      (issue) =>
-        `${issue.path.map((part) => String(part).slice(0, 40)).join('.') || '(payload)'}: ${issue.message}`,
-    )
-    .join('; ');
-}
 
 function claimedIdOf(payload: unknown): string | undefined {
   const id = IdSchema.safeParse((payload as { commandId?: unknown } | null)?.commandId);
@@ -597,7 +587,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
         scrub,
         claimedIdOf(raw),
         'malformed',
-        `The command is malformed (${clip(describeIssues(parsed.error), 1_000)}); it was not run.`,
+        `The command is malformed (${describeIssues(parsed.error, '(payload)')}); it was not run.`,
       );
     }
     const payload = parsed.data;

@@ -23,15 +23,19 @@ export interface FrameError {
 const MAX_PATH_SEGMENT = 40;
 const MAX_ISSUES_TEXT = 1_000;
 
-function describePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(message)';
+function describePath(path: readonly PropertyKey[], rootLabel: string): string {
+  if (path.length === 0) return rootLabel;
   return path.map((segment) => String(segment).slice(0, MAX_PATH_SEGMENT)).join('.');
 }
 
-function describeIssues(error: z.ZodError): string {
+/**
+ * The first three issues of a failed parse as one line of at most 1,000 characters, paths cut
+ * short, fit to send back to a peer. `rootLabel` names the value itself when an issue has no path.
+ */
+export function describeIssues(error: z.ZodError, rootLabel = '(message)'): string {
   const text = error.issues
     .slice(0, 3)
-    .map((issue) => `${describePath(issue.path)}: ${issue.message}`)
+    .map((issue) => `${describePath(issue.path, rootLabel)}: ${issue.message}`)
     .join('; ');
   return text.length > MAX_ISSUES_TEXT ? `${text.slice(0, MAX_ISSUES_TEXT - 1)}…` : text;
 }
