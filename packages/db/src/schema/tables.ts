@@ -389,6 +389,34 @@ export const credentials = pgTable(
   (t) => [uniqueIndex('credentials_version_key').on(t.serial, t.account, t.version)],
 );
 
+/**
+ * Passwords a technician entered for one camera during triage (the previous installer's notes, a
+ * handover sheet). Sealed by the vault like credentials; tested through the agent within the
+ * attempt budget and never tried against another camera.
+ */
+export const credentialCandidates = pgTable(
+  'credential_candidates',
+  {
+    id: id(),
+    serial: text('serial')
+      .notNull()
+      .references(() => cameras.serial),
+    caseId: uuid('case_id').references(() => cases.id),
+    username: text('username').notNull(),
+    ciphertext: bytea('ciphertext').notNull(),
+    wrappedKey: bytea('wrapped_key').notNull(),
+    keyId: text('key_id').notNull(),
+    /** Where it came from, in the technician's words ("handover sheet 2019"). */
+    source: text('source').notNull().default(''),
+    createdBy: uuid('created_by').references(() => users.id),
+    createdAt: createdAt(),
+    testedAt: ts('tested_at'),
+    /** core's CredentialTestOutcome once tested. */
+    outcome: text('outcome'),
+  },
+  (t) => [index('credential_candidates_serial_idx').on(t.serial, t.createdAt)],
+);
+
 export const cases = pgTable(
   'cases',
   {
@@ -401,6 +429,12 @@ export const cases = pgTable(
       .references(() => sites.id),
     status: text('status').notNull().default('opened'),
     state: jsonb('state').notNull(),
+    /**
+     * What the case has learned and planned, validated by web's case service: the triage decision
+     * and its reasons, the recommission plan (network, time, VMS), reset attempts, the VMS
+     * confirmation. The state machine's own state stays in `state`.
+     */
+    details: jsonb('details').notNull().default({}),
     revision: integer('revision').notNull().default(0),
     openedBy: uuid('opened_by')
       .notNull()
@@ -411,6 +445,9 @@ export const cases = pgTable(
   (t) => [
     index('cases_site_status_idx').on(t.siteId, t.status),
     index('cases_serial_idx').on(t.serial),
+    uniqueIndex('cases_open_serial_key')
+      .on(t.serial)
+      .where(sql`${t.status} not in ('documented', 'denied', 'cancelled')`),
   ],
 );
 
@@ -433,10 +470,21 @@ export const approvalRequests = pgTable(
       .notNull()
       .references(() => users.id),
     reason: text('reason').notNull(),
+    /** pending, approved, denied, expired or withdrawn; decided by core's approval policy. */
+    status: text('status').notNull().default('pending'),
+    /** The site's quorum when the request was made: a later change does not move the goalposts. */
+    quorum: integer('quorum').notNull().default(1),
     requestedAt: ts('requested_at').notNull().defaultNow(),
     expiresAt: ts('expires_at').notNull(),
+    decidedAt: ts('decided_at'),
   },
-  (t) => [index('approval_requests_site_idx').on(t.siteId)],
+  (t) => [
+    index('approval_requests_site_idx').on(t.siteId),
+    index('approval_requests_pending_idx')
+      .on(t.siteId, t.requestedAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('approval_requests_case_idx').on(t.caseId),
+  ],
 );
 
 export const approvalDecisions = pgTable(
@@ -527,6 +575,8 @@ export const verifications = pgTable(
     serial: text('serial').notNull(),
     passed: boolean('passed').notNull(),
     checks: jsonb('checks').notNull(),
+    /** The snapshot taken during verification, kept as a thumbnail-sized JPEG. */
+    snapshotDocumentId: uuid('snapshot_document_id').references(() => documents.id),
     createdAt: createdAt(),
   },
   (t) => [index('verifications_case_idx').on(t.caseId)],
@@ -538,6 +588,8 @@ export const auditEvents = pgTable(
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
     id: uuid('id').notNull().unique().defaultRandom(),
     orgId: uuid('org_id').references(() => organisations.id),
+    /** The site the event concerns, so an owner sees what integrators did on its sites. */
+    siteId: uuid('site_id').references(() => sites.id),
     actorId: uuid('actor_id').references(() => users.id),
     action: text('action').notNull(),
     subjectType: text('subject_type').notNull(),
@@ -547,5 +599,10 @@ export const auditEvents = pgTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull().unique(),
   },
-  (t) => [index('audit_events_subject_idx').on(t.subjectType, t.subjectId)],
+  (t) => [
+    index('audit_events_subject_idx').on(t.subjectType, t.subjectId),
+    index('audit_events_org_idx').on(t.orgId, t.seq),
+    index('audit_events_site_idx').on(t.siteId, t.seq),
+    index('audit_events_action_actor_idx').on(t.action, t.actorId, t.at),
+  ],
 );
