@@ -36,4 +36,29 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Next bundles everything a route reaches. The root of @custody/db also holds createDb, whose
+    // migrations folder and drivers cannot be bundled, so web code takes tables from
+    // @custody/db/schema and only types from the root; server.ts and the CLI open the database.
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
+    ignores: [
+      'apps/web/src/**/*.test.ts',
+      'apps/web/src/cli/**',
+      'apps/web/src/server/test-support/**',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@custody/db',
+              message: 'Import tables from @custody/db/schema; only types come from @custody/db.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -14,6 +14,10 @@ import { resolvePublicOrigins } from './src/server/auth/public-origins.ts';
 import { startAuth } from './src/server/auth/start-auth.ts';
 import { prepareDemo, type DemoRun } from './src/server/demo/start-demo.ts';
 import { setRuntime } from './src/server/runtime.ts';
+import { startCaseEngine } from './src/server/services/cases/case-engine.ts';
+import { MasterKeyError } from './src/server/services/vault/master-keys.ts';
+import { startVault } from './src/server/services/vault/start-vault.ts';
+import { createVaultSecretsResolver } from './src/server/services/vault/vault-secrets-resolver.ts';
 
 const dev = process.argv.includes('--dev');
 const env = readEnv();
@@ -86,16 +90,38 @@ const signer = await loadCommandSigningKey(
     : join(dataDir, 'command-signing-key.pem'),
   consoleGatewayLogger,
 );
+// The vault's master keys: CUSTODY_MASTER_KEY, or a key file created at first start beside the
+// database. Processes sharing one PostgreSQL must hold the same keys.
+const vaultService = await startVault({
+  db: database.db,
+  masterKey: env.CUSTODY_MASTER_KEY,
+  keyFile: env.CUSTODY_MASTER_KEY_FILE
+    ? resolve(process.cwd(), env.CUSTODY_MASTER_KEY_FILE)
+    : join(dataDir, 'master-keys.json'),
+}).catch((error: unknown) => {
+  if (error instanceof MasterKeyError) {
+    console.error(`Custody cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+});
+const { vault } = vaultService;
 const publicUrl = env.CUSTODY_PUBLIC_URL?.[0];
 const gateway = await startAgentGateway({
   database,
   signer,
+  resolveSecrets: createVaultSecretsResolver(database.db, vault),
   publicUrl: publicUrl === undefined ? undefined : new URL(publicUrl),
+  publicOrigins: env.CUSTODY_PUBLIC_URL,
+  trustProxy: env.CUSTODY_TRUST_PROXY,
   heartbeatIntervalMs: env.CUSTODY_AGENT_HEARTBEAT_S * 1000,
   messageRetentionDays: env.CUSTODY_AGENT_MESSAGE_RETENTION_DAYS,
 });
 
-setRuntime({ database, gateway, startedAt: new Date() });
+// Advances recommissioning cases from command results, in this and every other process.
+const caseEngine = await startCaseEngine({ database, vault });
+
+setRuntime({ database, gateway, vault, startedAt: new Date() });
 
 const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
 await app.prepare();
@@ -128,6 +154,7 @@ server.on('upgrade', (req, socket, head) => {
       `  database: ${where}, migrations ${info.migrationsApplied}/${info.migrationsKnown}`,
       `  health:   http://${env.HOST}:${port}/health`,
       `  agents:   ws://${env.HOST}:${port}/agent/v1 (commands signed with ${signer.file})`,
+      `  vault:    master key ${vault.keys.active().id} from ${vault.keys.source}`,
       ...signInLines,
       ...(demo?.bannerLines ?? []),
       '  stop:     Ctrl+C',
@@ -161,6 +188,8 @@ async function shutdown(signal: string): Promise<void> {
   await demoRun?.stop();
   // Agents are told the server is going away (1001) and reconnect to another process or later.
   await gateway.close();
+  await caseEngine.close();
+  await vaultService.close();
   server.closeIdleConnections();
   await new Promise<void>((done) => server.close(() => done()));
   await app.close();

@@ -32,6 +32,8 @@ import {
   type CommandSigner,
   type FleetEvent,
 } from '../../apps/web/src/server/gateway/index.ts';
+import { revokeGrant } from '../../apps/web/src/server/services/grants.ts';
+import { loadActor } from '../../apps/web/src/server/services/actor.ts';
 import { ADMIN, ADMIN_USERS, fastSimulator, freePort } from './support/simulated-site.ts';
 
 // The real gateway (apps/web) on a real database, with the real agent (apps/agent) scanning a
@@ -65,6 +67,8 @@ async function startGatewayServer(
     resolveSecrets: createMemorySecretsResolver(new Map([[ADMIN_REF, ADMIN]])),
     heartbeatIntervalMs: 1_000,
     sweepIntervalMs: 500,
+    // Every test enrolls from 127.0.0.1; the limits have tests of their own.
+    enrollRateRules: { perAddress: { limit: 1_000, windowMs: 60_000 } },
     log: silentGatewayLogger,
   });
   const events: FleetEvent[] = [];
@@ -316,6 +320,10 @@ beforeAll(async () => {
   siteId = site!.id;
   otherSiteId = otherSite!.id;
   userId = user!.id;
+  // Commands are queued in this user's name: it must be able to act at the agents' sites.
+  await database.db
+    .insert(schema.memberships)
+    .values({ userId, orgId: owner!.id, role: 'owner-approver' });
 
   keyDir = await mkdtemp(join(tmpdir(), 'custody-gateway-key-'));
   dataDir = await mkdtemp(join(tmpdir(), 'custody-gateway-agent-'));
@@ -450,7 +458,13 @@ describe(`the agent gateway on ${engine}`, () => {
       siteId,
       status: 'online',
     });
-    expect(server.events).toContainEqual({ event: 'inventory', agentId, siteId });
+    // Inventory events name the cameras that changed, so live views read only those.
+    const named = server.events.flatMap((event) =>
+      event.event === 'inventory' && event.agentId === agentId && event.siteId === siteId
+        ? (event.serials ?? [])
+        : [],
+    );
+    expect(new Set(named)).toEqual(new Set(expected));
 
     // Every durable message was recorded once, by the id the agent gave it.
     const messages = await database.db.select().from(schema.agentMessages);
@@ -778,6 +792,73 @@ describe(`the agent gateway on ${engine}`, () => {
     expect(await lostAt(later)).toBeNull();
     const parts = await database.db.select().from(schema.inventorySnapshotParts);
     expect(parts.filter((row) => row.snapshotId === snapshotId)).toEqual([]);
+    connection.ws.close();
+    await connection.closed;
+  });
+
+  it('never sends a command whose requester’s integrator lost its grant on the site', async () => {
+    const [integrator] = await database.db
+      .insert(schema.organisations)
+      .values({ name: 'Northwind Integrators', kind: 'integrator' })
+      .returning();
+    const [technician] = await database.db
+      .insert(schema.users)
+      .values({ email: 'tech@northwind.test', name: 'Tess Tech' })
+      .returning();
+    await database.db
+      .insert(schema.memberships)
+      .values({ userId: technician!.id, orgId: integrator!.id, role: 'technician' });
+    await database.db
+      .insert(schema.siteGrants)
+      .values({ siteId: otherSiteId, integratorOrgId: integrator!.id, grantedBy: userId });
+    const owner = await loadActor(database.db, userId, null);
+    const { token } = await createEnrollmentToken(database.db, {
+      siteId: otherSiteId,
+      createdBy: userId,
+      ttlMs: 60_000,
+    });
+    const raw = await enrollRawAgent(server.url, token);
+    const queueProbe = (requestedBy: string | null) =>
+      queueCommand(database.db, {
+        agentId: raw.agentId,
+        serial: 'ACCC8E00AA02',
+        verb: 'probe',
+        params: {},
+        requestedBy,
+      });
+
+    // Queued while the agent is away; the owner revokes the grant before it comes back.
+    const revoked = await queueProbe(technician!.id);
+    expect(
+      await revokeGrant(database.db, owner!, {
+        siteId: otherSiteId,
+        integratorOrgId: integrator!.id,
+      }),
+    ).toMatchObject({ cancelledCommands: 1 });
+    await expect(queueProbe(technician!.id)).rejects.toThrow(/no longer have access/);
+    // Granted again, queued, and revoked behind the service's back: the dispatcher checks too.
+    await database.db
+      .insert(schema.siteGrants)
+      .values({ siteId: otherSiteId, integratorOrgId: integrator!.id, grantedBy: userId });
+    const raced = await queueProbe(technician!.id);
+    await database.db.execute(
+      `update site_grants set revoked_at = now() where integrator_org_id = '${integrator!.id}'`,
+    );
+    const system = await queueProbe(null);
+
+    const connection = await connectRaw(raw, server.gatewayUrl);
+    await connection.next('welcome');
+    const sent = await connection.next('command');
+    expect(sent.payload.commandId).toBe(system.commandId);
+    expect(connection.received.filter((message) => message.type === 'command')).toEqual([]);
+    for (const commandId of [revoked.commandId, raced.commandId]) {
+      expect(await commandRow(commandId)).toMatchObject({
+        status: 'cancelled',
+        error: { code: 'access-revoked' },
+        ackedAt: null,
+      });
+    }
+    expect((await commandRow(raced.commandId))?.dispatchCount).toBe(0);
     connection.ws.close();
     await connection.closed;
   });

@@ -38,7 +38,10 @@ const EnvSchema = z.object({
     .string()
     .min(32, 'CUSTODY_AUTH_SECRET must be at least 32 characters')
     .optional(),
-  /** Behind a reverse proxy: take the client address from the last X-Forwarded-For hop. */
+  /**
+   * Behind a reverse proxy: take the client address from the last X-Forwarded-For hop, and the
+   * host agents dialled from the first X-Forwarded-Host (with X-Forwarded-Proto).
+   */
   CUSTODY_TRUST_PROXY: flag(),
   /** The e-mail address of the administrator created on first start. */
   CUSTODY_ADMIN_EMAIL: z.email().default('admin@custody.local'),
@@ -57,6 +60,17 @@ const EnvSchema = z.object({
    * point at the same file.
    */
   CUSTODY_COMMAND_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The vault's master key: base64 of 32 random bytes (openssl rand -base64 32). During a key
+   * rotation, several comma-separated, the active one first, each optionally `id:key`. Without
+   * it, a key file is used (CUSTODY_MASTER_KEY_FILE), created at first start.
+   */
+  CUSTODY_MASTER_KEY: z.string().optional(),
+  /**
+   * The vault's key file when CUSTODY_MASTER_KEY is not set; created (0600) on first start.
+   * Default: master-keys.json in CUSTODY_DATA_DIR.
+   */
+  CUSTODY_MASTER_KEY_FILE: z.string().min(1).optional(),
   /** How often agents and the server exchange heartbeats. */
   CUSTODY_AGENT_HEARTBEAT_S: z.coerce.number().int().min(1).max(300).default(30),
   /** How long processed agent message ids are kept to recognise replays. */

@@ -506,6 +506,17 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
         // first round trip included.
         if (budget.failures(cameraKey) >= budget.maxFailures) throw exhausted(context);
         session = sessions.get(credentials.username);
+        // A nonce another password of this user worked with may have died with a reboot (a
+        // factory default, then a new password for the same user); a 401 to it would be read as
+        // a rejection of the new password. Ask for a fresh challenge instead: one round trip
+        // more, and the new password still gets exactly one attempt.
+        if (
+          session?.kind === 'digest' &&
+          session.verifiedTag !== undefined &&
+          session.verifiedTag !== tagOf(credentials)
+        ) {
+          session = undefined;
+        }
         if (session !== undefined) {
           // Only a nonce this very credential already succeeded with earns the retry below, so a
           // wrong password never gets a second attempt from somebody else's cached nonce.

@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '@custody/db';
 import type { AgentGateway } from './gateway/index.ts';
+import type { Vault } from './services/vault/vault.ts';
 
 /**
  * Process-wide services created by server.ts before Next handles a request.
@@ -10,6 +11,8 @@ export interface Runtime {
   database: DatabaseHandle;
   /** Agent connections, command dispatch and the fleet event feed (for live pages). */
   gateway: AgentGateway;
+  /** Seals and opens camera credentials under the master keys. */
+  vault: Vault;
   startedAt: Date;
 }
 

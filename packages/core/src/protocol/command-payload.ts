@@ -82,6 +82,12 @@ export const CommandParamsSchemas = {
     vmsAccount: CredentialRefSchema.optional(),
     network: NetworkPlanSchema.optional(),
     time: TimePlanSchema.optional(),
+    /**
+     * Stale device accounts to remove (credential clean-up), never one of the accounts above.
+     * An agent that predates this field ignores it, so the server checks the result reports a
+     * `remove-accounts` step.
+     */
+    removeAccounts: z.array(UsernameSchema).max(20).default([]),
   }),
   verify: z.object({
     credential: CredentialRefSchema,
@@ -89,6 +95,11 @@ export const CommandParamsSchemas = {
     vmsCredential: CredentialRefSchema.optional(),
     expectedUrl: CameraUrlSchema.optional(),
     checks: z.array(z.enum(VERIFY_CHECKS)).min(1),
+    /**
+     * Also return a small JPEG (the camera's smallest resolution, at most 128 KiB, base64) in the
+     * snapshot check's evidence, for the case's record. Older agents ignore it.
+     */
+    thumbnail: z.boolean().optional(),
   }),
 } as const satisfies Record<CommandVerb, z.ZodType>;
 export type CommandParams<V extends CommandVerb> = z.infer<(typeof CommandParamsSchemas)[V]>;

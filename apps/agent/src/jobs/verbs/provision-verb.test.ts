@@ -8,7 +8,11 @@ import { runProvision } from './provision-verb.ts';
 const SERIAL = 'ACCC8E000001';
 const URL = 'http://10.0.0.5';
 
-function contextFor(policy: string | undefined, secrets: Record<string, Credentials>) {
+function contextFor(
+  policy: string | undefined,
+  secrets: Record<string, Credentials>,
+  removeAccounts: string[] = [],
+) {
   const sent: string[] = [];
   const observation: Observation = {
     url: URL,
@@ -33,7 +37,11 @@ function contextFor(policy: string | undefined, secrets: Record<string, Credenti
       throw new Error('no camera calls expected');
     },
   } as unknown as CameraAccess;
-  const params: CommandParams<'provision'> = { admin: 'admin', serviceAccount: 'service' };
+  const params: CommandParams<'provision'> = {
+    admin: 'admin',
+    serviceAccount: 'service',
+    removeAccounts,
+  };
   const context = {
     commandId: 'c',
     verb: 'provision',
@@ -85,6 +93,23 @@ describe('runProvision', () => {
       outcome: 'failed',
       error: { code: 'password-policy', message: expect.stringContaining('at least 15') as string },
     });
+  });
+
+  it('refuses to remove an account the same command provisions, before touching the camera', async () => {
+    const { context, sent } = contextFor(
+      undefined,
+      {
+        admin: { username: 'custody', password: 'Long-Enough-Admin-42' },
+        service: { username: 'custodysvc', password: 'Service-Long-Enough-7' },
+      },
+      ['olduser', 'custodysvc'],
+    );
+    const outcome = await runProvision(context);
+    expect(outcome).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'account-kept', message: expect.stringContaining('custodysvc') as string },
+    });
+    expect(sent).toEqual([]);
   });
 
   describe('with a DHCP plan', () => {
@@ -139,6 +164,7 @@ describe('runProvision', () => {
         admin: 'admin',
         serviceAccount: 'admin',
         network: { mode: 'dhcp' },
+        removeAccounts: [],
       };
       const progress: string[] = [];
       const context = {

@@ -14,6 +14,7 @@ import {
   createFirstAdmin,
   getNetworkInfo,
   getUsers,
+  removeUser,
   setIPv4WithFallback,
   setTimeZone,
   updateParams,
@@ -28,7 +29,8 @@ import { failed, jobCodeOf, succeeded, type JsonRecord } from '../verb-outcome.t
 import { watchForSerial } from '../watch-for-serial.ts';
 import { locateCamera } from './locate-camera.ts';
 
-export type ProvisionStep = 'first-admin' | 'service-account' | 'vms-account' | 'time' | 'network';
+export type ProvisionStep =
+  'first-admin' | 'service-account' | 'vms-account' | 'remove-accounts' | 'time' | 'network';
 
 type StepStatus = 'succeeded' | 'skipped' | 'failed' | 'not-run';
 
@@ -66,6 +68,7 @@ interface Plan {
   vms: { ref: string; credentials: Credentials } | undefined;
   network: NetworkPlan | undefined;
   time: CommandParams<'provision'>['time'];
+  removeAccounts: readonly string[];
 }
 
 function planOf(context: JobContext<'provision'>): Plan {
@@ -79,7 +82,46 @@ function planOf(context: JobContext<'provision'>): Plan {
         : { ref: params.vmsAccount, credentials: context.secret(params.vmsAccount) },
     network: params.network,
     time: params.time,
+    removeAccounts: params.removeAccounts,
   };
+}
+
+function keptUsernames(plan: Plan): Set<string> {
+  return new Set(
+    [plan.admin, plan.service, plan.vms]
+      .filter((account) => account !== undefined)
+      .map((account) => account.credentials.username),
+  );
+}
+
+/**
+ * Removes the stale accounts the user selected. The accounts this command provisions are never
+ * removed (a server asking for that is refused before anything is touched), and an account that
+ * is already gone counts as done.
+ */
+async function removeAccounts(
+  context: JobContext,
+  client: VapixClient,
+  plan: Plan,
+): Promise<StepEnd> {
+  const kept = keptUsernames(plan);
+  const { accounts } = await client.send(getUsers(), { signal: context.signal });
+  const present = new Set(accounts.map((account) => account.username));
+  const removed: string[] = [];
+  const absent: string[] = [];
+  for (const username of plan.removeAccounts) {
+    if (kept.has(username)) continue;
+    if (!present.has(username)) {
+      absent.push(username);
+      continue;
+    }
+    await client.send(removeUser(username), { signal: context.signal });
+    removed.push(username);
+  }
+  const parts: string[] = [];
+  if (removed.length > 0) parts.push(`Removed ${removed.join(', ')}.`);
+  if (absent.length > 0) parts.push(`Already absent: ${absent.join(', ')}.`);
+  return { status: removed.length > 0 ? 'succeeded' : 'skipped', detail: parts.join(' ') };
 }
 
 async function ensureAccount(
@@ -377,6 +419,14 @@ async function applyNetwork(
  */
 export const runProvision: Verb<'provision'> = async (context) => {
   const plan = planOf(context);
+  const kept = keptUsernames(plan);
+  const refused = plan.removeAccounts.filter((username) => kept.has(username));
+  if (refused.length > 0) {
+    return failed(
+      'account-kept',
+      `${refused.join(', ')} ${refused.length === 1 ? 'is an account' : 'are accounts'} this command provisions, so it cannot also be removed; nothing was changed.`,
+    );
+  }
   const located = await locateCamera(context);
   if (!located.ok) return located.failure;
   let url = located.url;
@@ -384,6 +434,7 @@ export const runProvision: Verb<'provision'> = async (context) => {
   let createdRoot = false;
   const wanted: ProvisionStep[] = ['first-admin', 'service-account'];
   if (plan.vms !== undefined) wanted.push('vms-account');
+  if (plan.removeAccounts.length > 0) wanted.push('remove-accounts');
   if (plan.time !== undefined) wanted.push('time');
   if (plan.network !== undefined) wanted.push('network');
 
@@ -414,6 +465,8 @@ export const runProvision: Verb<'provision'> = async (context) => {
               VMS_ROLES,
               'VMS account',
             );
+      case 'remove-accounts':
+        return removeAccounts(context, context.cameras.client(url, admin), plan);
       case 'time':
         return plan.time === undefined
           ? { status: 'skipped', detail: 'No time settings were asked for.' }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { VerifyCheck } from '@custody/core';
-import { VapixError, listParams, snapshot, type Credentials } from '@custody/vapix';
+import {
+  VapixError,
+  listParams,
+  snapshot,
+  type Credentials,
+  type VapixClient,
+} from '@custody/vapix';
 import { baseUrlOf, describeLogin, type Observation } from '../camera-access.ts';
 import type { JobContext, Verb } from '../job-context.ts';
 import { failed, jobCodeOf, succeeded, type JsonRecord } from '../verb-outcome.ts';
@@ -50,7 +56,7 @@ interface Subject {
 }
 
 async function runCheck(
-  context: JobContext,
+  context: JobContext<'verify'>,
   check: VerifyCheck,
   subject: Subject,
   observation: Observation,
@@ -86,15 +92,18 @@ async function runCheck(
       return login.outcome === 'rejected' ? passed(text, evidence) : failedCheck(text, evidence);
     }
     case 'snapshot-jpeg': {
-      const image = await context.cameras
-        .client(url, credential.credentials)
-        .send(snapshot(), { signal: context.signal });
+      const client = context.cameras.client(url, credential.credentials);
+      const image = await client.send(snapshot(), { signal: context.signal });
       const sha256 = createHash('sha256').update(image.jpeg).digest('hex');
-      return passed(`The snapshot is a JPEG of ${image.jpeg.length} bytes.`, {
+      const evidence: JsonRecord = {
         contentType: image.contentType,
         bytes: image.jpeg.length,
         sha256,
-      });
+      };
+      if (context.params.thumbnail === true) {
+        evidence.thumbnail = await thumbnailOf(context, client);
+      }
+      return passed(`The snapshot is a JPEG of ${image.jpeg.length} bytes.`, evidence);
     }
     case 'rtsp-describe': {
       const { params } = await context.cameras
@@ -131,10 +140,53 @@ async function runCheck(
   }
 }
 
+const MAX_THUMBNAIL_BYTES = 128 * 1024;
+
+function areaOf(resolution: string): number {
+  const [width, height] = resolution.split('x').map(Number);
+  return width !== undefined && height !== undefined && width > 0 && height > 0
+    ? width * height
+    : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * A small JPEG for the case's record: the camera's smallest listed resolution. Best effort: a
+ * camera that cannot give one is noted in the evidence, and the check still stands on the
+ * full-size snapshot.
+ */
+async function thumbnailOf(context: JobContext, client: VapixClient): Promise<JsonRecord> {
+  try {
+    const { params } = await client.send(listParams('root.Properties.Image.Resolution'), {
+      signal: context.signal,
+    });
+    const listed = (params['Properties.Image.Resolution'] ?? '')
+      .split(',')
+      .map((value) => value.trim())
+      .filter((value) => /^\d+x\d+$/.test(value));
+    const smallest = [...listed].sort((a, b) => areaOf(a) - areaOf(b))[0];
+    const image = await client.send(
+      snapshot(smallest === undefined ? {} : { resolution: smallest }),
+      { signal: context.signal },
+    );
+    if (image.jpeg.length > MAX_THUMBNAIL_BYTES) {
+      return { skipped: `the smallest snapshot is ${image.jpeg.length} bytes` };
+    }
+    return {
+      contentType: 'image/jpeg',
+      resolution: smallest ?? null,
+      bytes: image.jpeg.length,
+      base64: image.jpeg.toString('base64'),
+    };
+  } catch (error) {
+    if (!(error instanceof VapixError) || error.code === 'VAPIX_ABORTED') throw error;
+    return { skipped: `${error.message}` };
+  }
+}
+
 /**
  * Proves the outcome with evidence (PRODUCT step 8): the serial at the planned address, the new
- * credential works and the old one fails, a real JPEG snapshot (size and SHA-256, never the
- * bytes), RTSP DESCRIBE with the VMS account, and recordings on edge storage. Nothing is sent
+ * credential works and the old one fails, a real JPEG snapshot (size and SHA-256; the bytes only
+ * as a small thumbnail when asked for one), RTSP DESCRIBE with the VMS account, and recordings on edge storage. Nothing is sent
  * with credentials until the serial at the address is confirmed. Any check that does not pass
  * makes the outcome failed, with each check's reason.
  */

@@ -2,6 +2,7 @@ import type { Database } from '@custody/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Auth } from '../auth/create-auth.ts';
 import type { FleetFeed } from '../services/fleet-feed.ts';
+import type { Vault } from '../services/vault/vault.ts';
 import { refuseCrossSiteMutation } from './csrf.ts';
 import { appRouter } from './root.ts';
 import { createTRPCContext } from './trpc.ts';
@@ -14,6 +15,8 @@ export interface TrpcHttpDependencies {
   origins: readonly string[];
   /** Live fleet changes for subscriptions (the process's feed). */
   fleetFeed?: FleetFeed | null | undefined;
+  /** The credential vault (the process's). */
+  vault?: Vault | null | undefined;
 }
 
 /** The origin the request came from if it is one of Custody's, else the first of them. */
@@ -44,6 +47,7 @@ export async function handleTrpcRequest(
         auth: dependencies.auth,
         fleetFeed: dependencies.fleetFeed,
         origin: originOf(request, dependencies.origins),
+        vault: dependencies.vault,
       }),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {

@@ -1,11 +1,17 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentsRouter } from './routers/agents.ts';
+import { approvalsRouter } from './routers/approvals.ts';
+import { auditRouter } from './routers/audit.ts';
 import { camerasRouter } from './routers/cameras.ts';
+import { casesRouter } from './routers/cases.ts';
 import { fleetRouter } from './routers/fleet.ts';
 import { grantsRouter } from './routers/grants.ts';
+import { handoverRouter } from './routers/handover.ts';
 import { meRouter } from './routers/me.ts';
 import { organisationsRouter } from './routers/organisations.ts';
+import { ownershipRouter } from './routers/ownership.ts';
 import { sitesRouter } from './routers/sites.ts';
+import { vaultRouter } from './routers/vault.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 export const appRouter = router({
@@ -16,6 +22,12 @@ export const appRouter = router({
   agents: agentsRouter,
   fleet: fleetRouter,
   cameras: camerasRouter,
+  cases: casesRouter,
+  ownership: ownershipRouter,
+  approvals: approvalsRouter,
+  handover: handoverRouter,
+  vault: vaultRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@ import superjson from 'superjson';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
 import type { FleetFeed } from '../services/fleet-feed.ts';
+import type { Vault } from '../services/vault/vault.ts';
 import { fieldErrorsOf, toTRPCError } from './error-table.ts';
 
 export interface TRPCContext {
@@ -15,6 +16,8 @@ export interface TRPCContext {
   fleetFeed: FleetFeed | null;
   /** The origin the caller reached Custody at, for commands shown to it (agent enrollment). */
   origin: string | null;
+  /** The credential vault; null where none is loaded (reveals then fail). */
+  vault: Vault | null;
 }
 
 export interface InnerContextOptions {
@@ -22,6 +25,7 @@ export interface InnerContextOptions {
   actor: Actor | null;
   fleetFeed?: FleetFeed | null | undefined;
   origin?: string | null | undefined;
+  vault?: Vault | null | undefined;
 }
 
 /** The context without HTTP: what tests and server-side callers build directly. */
@@ -31,6 +35,7 @@ export function createInnerTRPCContext(options: InnerContextOptions): TRPCContex
     actor: options.actor,
     fleetFeed: options.fleetFeed ?? null,
     origin: options.origin ?? null,
+    vault: options.vault ?? null,
   };
 }
 
@@ -41,6 +46,7 @@ export async function createTRPCContext(options: {
   auth: Auth;
   fleetFeed?: FleetFeed | null | undefined;
   origin?: string | null | undefined;
+  vault?: Vault | null | undefined;
 }): Promise<TRPCContext> {
   const session = await options.auth.api.getSession({ headers: options.headers });
   const actor = session ? await loadActor(options.db, session.user.id, session.session.id) : null;
@@ -49,6 +55,7 @@ export async function createTRPCContext(options: {
     actor,
     fleetFeed: options.fleetFeed,
     origin: options.origin,
+    vault: options.vault,
   });
 }
 

@@ -26,3 +26,15 @@ export function readClientAddress(headers: Headers | undefined): string | null {
   const address = headers?.get(CLIENT_ADDRESS_HEADER)?.trim();
   return address ? address : null;
 }
+
+/**
+ * The client address of a request server.ts stamped (or, for a server that does not stamp, such
+ * as a test's, the socket's peer).
+ */
+export function clientAddressOf(req: IncomingMessage): string {
+  const stamped = req.headers[CLIENT_ADDRESS_HEADER];
+  const address = (Array.isArray(stamped) ? stamped[0] : stamped)?.trim();
+  if (address) return address;
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  return peer.startsWith('::ffff:') ? peer.slice('::ffff:'.length) : peer;
+}

@@ -3,6 +3,7 @@ import { authAccounts, authSessions, authVerifications, users } from '@custody/d
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { USER_PASSWORD_MAX_LENGTH, USER_PASSWORD_MIN_LENGTH } from '../services/accounts.ts';
+import { createAuthAudit } from './auth-audit-plugin.ts';
 import { CLIENT_ADDRESS_HEADER } from './client-address.ts';
 import { createLoginThrottle } from './login-throttle-plugin.ts';
 
@@ -89,7 +90,7 @@ export function createAuth({ db, secret, origins }: CreateAuthOptions) {
       ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     telemetry: { enabled: false },
-    plugins: [createLoginThrottle(db)],
+    plugins: [createLoginThrottle(db), createAuthAudit(db)],
   });
 }
 

@@ -1,7 +1,9 @@
-import type { DatabaseHandle } from '@custody/db';
+import type { Database, DatabaseHandle } from '@custody/db';
+import { memberships } from '@custody/db/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appRouter } from '../api/root.ts';
 import { createCallerFactory, createTRPCContext } from '../api/trpc.ts';
+import { listAuditEvents, verifyAuditLog } from '../services/audit-log.ts';
 import { bootstrapFirstAdmin } from '../services/bootstrap.ts';
 import { openTestDatabase, outcomeOf } from '../test-support/world.ts';
 import { CLIENT_ADDRESS_HEADER } from './client-address.ts';
@@ -149,5 +151,101 @@ describe('signing in', () => {
     });
     expect(await auth.api.getSession({ headers: laptop })).not.toBeNull();
     expect(await auth.api.getSession({ headers: phone })).toBeNull();
+  });
+});
+
+describe('the audit log of signing in', () => {
+  async function accountEvents(db: Database) {
+    const events = await listAuditEvents(db, { scope: 'all', limit: 100 });
+    return events.reverse().map((event) => ({
+      action: event.content.action,
+      actor: event.content.actor.kind,
+      subject: event.content.subject.kind,
+      address: event.content.data.address,
+      orgId: event.orgId,
+    }));
+  }
+
+  it('records sign-ins, refused passwords, password changes and sign-outs, never a password', async () => {
+    const { db, auth, oneTimePassword } = await setUp();
+    const [membership] = await db.select().from(memberships);
+    expect((await signIn(auth, { email: EMAIL, password: 'not the password' })).status).toBe(401);
+    // A password typed into the e-mail field of an account that does not exist is not kept.
+    const typo = 'hunter2-correct-horse@example.test';
+    expect((await signIn(auth, { email: typo, password: 'whatever it is' })).status).toBe(401);
+    const signedIn = await signIn(auth, { email: EMAIL, password: oneTimePassword });
+    const headers = new Headers({ cookie: sessionCookie(signedIn), origin: ORIGIN });
+    const caller = createCallerFactory(appRouter)(await createTRPCContext({ headers, db, auth }));
+    await caller.me.changePassword({
+      currentPassword: oneTimePassword,
+      newPassword: 'a brand new passphrase',
+      confirmPassword: 'a brand new passphrase',
+    });
+    const signedOut = await auth.handler(
+      new Request(`${ORIGIN}/api/auth/sign-out`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          cookie: headers.get('cookie') ?? '',
+          origin: ORIGIN,
+          [CLIENT_ADDRESS_HEADER]: '192.0.2.9',
+        },
+        body: '{}',
+      }),
+    );
+    expect(signedOut.status).toBe(200);
+
+    const home = membership?.orgId;
+    expect(await accountEvents(db)).toEqual([
+      {
+        action: 'auth.sign-in-failed',
+        actor: 'system',
+        subject: 'user',
+        address: '192.0.2.1',
+        orgId: home,
+      },
+      {
+        action: 'auth.sign-in-failed',
+        actor: 'system',
+        subject: 'account',
+        address: '192.0.2.1',
+        orgId: null,
+      },
+      {
+        action: 'auth.signed-in',
+        actor: 'user',
+        subject: 'user',
+        address: '192.0.2.1',
+        orgId: home,
+      },
+      {
+        action: 'auth.password-changed',
+        actor: 'user',
+        subject: 'user',
+        address: undefined,
+        orgId: home,
+      },
+      {
+        action: 'auth.signed-out',
+        actor: 'user',
+        subject: 'user',
+        address: '192.0.2.9',
+        orgId: home,
+      },
+    ]);
+    const text = JSON.stringify(await listAuditEvents(db, { scope: 'all', limit: 100 }));
+    for (const secret of [oneTimePassword, 'not the password', typo, 'a brand new passphrase']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(await verifyAuditLog(db)).toMatchObject({ ok: true, length: 5 });
+  });
+
+  it('does not record the attempts the throttle refuses before the password check', async () => {
+    const { db, auth } = await setUp();
+    for (let i = 0; i < 7; i++) {
+      await signIn(auth, { email: EMAIL, password: `wrong password ${i}` });
+    }
+    const failed = await listAuditEvents(db, { scope: 'all', action: 'auth.sign-in-failed' });
+    expect(failed).toHaveLength(5);
   });
 });

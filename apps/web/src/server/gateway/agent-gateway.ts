@@ -5,7 +5,8 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { CLOSE_CODES, MAX_FRAME_BYTES, acceptedProtocolVersions } from '@custody/core';
-import { schema, type DatabaseHandle, type Unlisten } from '@custody/db';
+import type { DatabaseHandle, Unlisten } from '@custody/db';
+import * as schema from '@custody/db/schema';
 import { WebSocketServer } from 'ws';
 import {
   AGENT_GATEWAY_PATH,
@@ -15,8 +16,14 @@ import {
 } from './agent-session.ts';
 import { agentsWithSendableCommands, expireCommands } from './command-dispatch.ts';
 import type { CommandSigner } from './command-signing-key.ts';
-import { serveEnrollRequest } from './enroll-endpoint.ts';
+import {
+  createEnrollRateLimits,
+  serveEnrollRequest,
+  type EnrollRateRules,
+} from './enroll-endpoint.ts';
+import { forwardedTls, requestedHost, type GatewayAddressOptions } from './gateway-address.ts';
 import { consoleGatewayLogger, errorText, type GatewayLogger } from './gateway-logger.ts';
+import { createIngestGate } from './ingest-gate.ts';
 import {
   AGENTS_CHANNEL,
   AgentNotificationSchema,
@@ -49,6 +56,16 @@ export interface AgentGatewayOptions {
    * response names the host the agent enrolled through.
    */
   publicUrl?: URL | undefined;
+  /**
+   * Every origin Custody is reached at (CUSTODY_PUBLIC_URL): a hello signed for any of them
+   * passes the relay check, whatever Host header the request carries.
+   */
+  publicOrigins?: readonly string[] | undefined;
+  /**
+   * CUSTODY_TRUST_PROXY: behind a reverse proxy, X-Forwarded-Host (first value) and
+   * X-Forwarded-Proto name the address agents dialled. Ignored otherwise.
+   */
+  trustProxy?: boolean | undefined;
   /** Delivers the credentials a command references, just before it is signed and sent. */
   resolveSecrets?: SecretsResolver | undefined;
   /** Protocol versions accepted; core's N and N-1 by default. */
@@ -62,6 +79,14 @@ export interface AgentGatewayOptions {
   /** How long processed message ids are kept for de-duplication. */
   messageRetentionDays?: number | undefined;
   limits?: Partial<SessionLimits> | undefined;
+  /** Enrollment attempts per client address (10 a minute, 5 wrong tokens in 10 minutes). */
+  enrollRateRules?: Partial<EnrollRateRules> | undefined;
+  /**
+   * Durable agent messages applied at once, across every connection; 4 by default. Keep it below
+   * the database pool's size so that handshakes, command dispatch and the web's own queries never
+   * queue behind inventory ingest.
+   */
+  ingestConcurrency?: number | undefined;
   log?: GatewayLogger | undefined;
   /** Names this process in commands.claimed_by; host, pid and a random suffix by default. */
   processId?: string | undefined;
@@ -94,6 +119,12 @@ const DEFAULT_LIMITS: Omit<SessionLimits, 'heartbeatIntervalMs' | 'handshakeTime
   maxQueuedFrames: 256,
   dispatchBatch: 100,
 };
+
+/**
+ * A few transactions at once keep PostgreSQL busy (more mostly queue inside it), and createDb's
+ * pool of 10 keeps six connections for everything else.
+ */
+const DEFAULT_INGEST_CONCURRENCY = 4;
 
 function pathOf(request: IncomingMessage): string {
   return new URL(request.url ?? '/', 'http://gateway').pathname;
@@ -139,21 +170,30 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
     ...options.limits,
   };
   const acceptedVersions = [...(options.acceptedVersions ?? acceptedProtocolVersions())];
+  const enrollLimits = createEnrollRateLimits(options.enrollRateRules);
   const sessions = new Set<AgentSession>();
   const byAgent = new Map<string, AgentSession>();
   const fleetListeners = new Set<(event: FleetEvent) => void>();
   let closing = false;
   let prunedAt = 0;
 
+  const address: GatewayAddressOptions = {
+    trustProxy: options.trustProxy ?? false,
+    publicOrigins: [
+      ...(options.publicOrigins ?? []),
+      ...(options.publicUrl === undefined ? [] : [options.publicUrl.origin]),
+    ],
+  };
+
   function gatewayUrlFor(request: IncomingMessage): string | null {
     if (options.publicUrl !== undefined) {
       const scheme = options.publicUrl.protocol === 'https:' ? 'wss:' : 'ws:';
       return `${scheme}//${options.publicUrl.host}${AGENT_GATEWAY_PATH}`;
     }
-    const host = request.headers.host;
-    if (host === undefined || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return null;
-    const scheme = request.socket instanceof TLSSocket ? 'wss:' : 'ws:';
-    return `${scheme}//${host}${AGENT_GATEWAY_PATH}`;
+    const host = requestedHost(request.headers, address);
+    if (host === undefined) return null;
+    const tls = forwardedTls(request.headers, address) ?? request.socket instanceof TLSSocket;
+    return `${tls ? 'wss:' : 'ws:'}//${host}${AGENT_GATEWAY_PATH}`;
   }
 
   const sessionContext = {
@@ -164,6 +204,8 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
     processId,
     acceptedVersions,
     limits,
+    address,
+    ingestGate: createIngestGate(options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY),
     onAuthenticated(session: AgentSession) {
       const agentId = session.agentId;
       if (agentId === null) return;
@@ -200,14 +242,22 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
    * connection to another process). The row is the truth; notifications only make this prompt.
    */
   async function checkSessions(agentIds: readonly string[]): Promise<void> {
-    if (agentIds.length === 0) return;
+    // Only sessions welcomed before the read: a session claims its row before its welcome, so
+    // the read sees their claims. One welcomed while the read runs may be missing from it and
+    // would be closed as replaced by a connection that does not exist.
+    const welcomed = new Map<string, AgentSession>();
+    for (const agentId of agentIds) {
+      const session = byAgent.get(agentId);
+      if (session?.welcomed) welcomed.set(agentId, session);
+    }
+    if (welcomed.size === 0) return;
     const rows = await db
       .select({ id: agents.id, sessionId: agents.sessionId, revokedAt: agents.revokedAt })
       .from(agents)
-      .where(inArray(agents.id, [...agentIds]));
+      .where(inArray(agents.id, [...welcomed.keys()]));
     for (const row of rows) {
-      const session = byAgent.get(row.id);
-      if (session === undefined || !session.welcomed) continue;
+      const session = welcomed.get(row.id);
+      if (session === undefined || byAgent.get(row.id) !== session) continue;
       if (row.revokedAt !== null) {
         session.refuse(CLOSE_CODES.revoked, 'revoked', 'This agent was revoked.');
       } else if (row.sessionId !== session.sessionId) {
@@ -341,7 +391,13 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
         );
         return true;
       }
-      serveEnrollRequest(request, response, { db, signer, gatewayUrl: gatewayUrlFor, log });
+      serveEnrollRequest(request, response, {
+        db,
+        signer,
+        gatewayUrl: gatewayUrlFor,
+        log,
+        limits: enrollLimits,
+      });
       return true;
     },
     handleUpgrade(request, socket, head) {

@@ -16,19 +16,23 @@ import {
   type ServerMessage,
   type ServerMessageType,
 } from '@custody/core';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+import * as schema from '@custody/db/schema';
 import WebSocket from 'ws';
 import type { CommandSigner } from './command-signing-key.ts';
+import { confirmSendable } from './command-access.ts';
 import { claimCommands, failUnsentCommand } from './command-dispatch.ts';
+import { namesThisGateway, type GatewayAddressOptions } from './gateway-address.ts';
 import { errorText, type GatewayLogger } from './gateway-logger.ts';
 import { ingestDurableMessage, recordRefusedMessage, type DurableMessage } from './ingest.ts';
+import type { IngestGate } from './ingest-gate.ts';
 import { notifyAgent, notifyFleet } from './notifications.ts';
 import type { SecretsResolver } from './resolve-secrets.ts';
 import { verifySignature } from './verify-signature.ts';
 
 const { agents } = schema;
 
-export const AGENT_GATEWAY_PATH = '/agent/v1';
+export { AGENT_GATEWAY_PATH, isSameGateway } from './gateway-address.ts';
 
 /** Per-connection limits and timings. */
 export interface SessionLimits {
@@ -56,6 +60,10 @@ export interface SessionContext {
   processId: string;
   acceptedVersions: readonly number[];
   limits: SessionLimits;
+  /** How this server is reached: what a hello's signed gateway URL must name. */
+  address: GatewayAddressOptions;
+  /** Shared by every session of the process: how many durable messages are applied at once. */
+  ingestGate: IngestGate;
   /** Called once the hello is verified, before the welcome: the gateway replaces older sessions. */
   onAuthenticated(session: AgentSession): void;
   onClosed(session: AgentSession): void;
@@ -87,6 +95,13 @@ export interface AgentSession {
 const DURABLE_TYPES: readonly string[] = DURABLE_AGENT_MESSAGE_TYPES;
 const TRANSIENT_TYPES: readonly string[] = ['hello', 'heartbeat', 'error'];
 const MAX_ACK_IDS = 10_000;
+/**
+ * How long an acknowledgement may wait to share a frame with later ones. Acks also go out when
+ * the connection's queue runs empty, but a queue that never does (an agent sending faster than
+ * its messages are applied) must not hold them back: the agent would keep everything in its
+ * outbox and send it all again on its next connection.
+ */
+const ACK_DELAY_MS = 100;
 const INTERNAL_ERROR = 1011;
 
 interface QueuedFrame {
@@ -117,24 +132,6 @@ function typeOfFrame(text: string): string {
 }
 
 /**
- * Whether the gateway URL the agent signed names this server: the same host and port as the
- * Host header of the upgrade request this server received, and the gateway path. A hello relayed
- * by another server carries that server's URL and fails here.
- */
-export function isSameGateway(dialled: string, hostHeader: string | undefined): boolean {
-  if (hostHeader === undefined || hostHeader === '') return false;
-  let url: URL;
-  let received: URL;
-  try {
-    url = new URL(dialled);
-    received = new URL(`${url.protocol}//${hostHeader}`);
-  } catch {
-    return false;
-  }
-  return url.pathname === AGENT_GATEWAY_PATH && received.host === url.host;
-}
-
-/**
  * One agent connection: challenge, verified hello, welcome, then durable messages applied in
  * arrival order (one transaction each, acknowledged after commit), heartbeats answered, and the
  * agent's commands claimed, signed and sent.
@@ -147,7 +144,6 @@ export function createAgentSession(
   const { db, log, limits } = context;
   const sessionId = randomUUID();
   const nonce = randomBytes(32).toString('base64url');
-  const hostHeader = request.headers.host;
   const remote = request.socket.remoteAddress;
   const newestVersion = Math.max(...context.acceptedVersions);
 
@@ -162,6 +158,7 @@ export function createAgentSession(
   const queue: QueuedFrame[] = [];
   let pumping: Promise<void> | null = null;
   let pendingAcks: string[] = [];
+  let ackTimer: NodeJS.Timeout | undefined;
   let tokens = limits.frameBurst;
   let refilledAt = Date.now();
   let throttledUntil = 0;
@@ -229,7 +226,14 @@ export function createAgentSession(
     close(closeCode, code);
   }
 
+  function acknowledge(messageId: string): void {
+    pendingAcks.push(messageId);
+    ackTimer ??= setTimeout(flushAcks, ACK_DELAY_MS);
+  }
+
   function flushAcks(): void {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
     while (pendingAcks.length > 0) {
       const ids = pendingAcks.slice(0, MAX_ACK_IDS);
       pendingAcks = pendingAcks.slice(MAX_ACK_IDS);
@@ -280,6 +284,7 @@ export function createAgentSession(
     clearTimeout(handshakeTimer);
     clearTimeout(deadTimer);
     clearTimeout(throttleTimer);
+    clearTimeout(ackTimer);
     context.onClosed(session);
     void finish(code);
   });
@@ -337,6 +342,8 @@ export function createAgentSession(
         });
         queue.length = 0;
         pendingAcks = [];
+        clearTimeout(ackTimer);
+        ackTimer = undefined;
         close(INTERNAL_ERROR, 'server error');
         return;
       }
@@ -401,7 +408,7 @@ export function createAgentSession(
           frame: text,
         },
       );
-      pendingAcks.push(error.refId);
+      acknowledge(error.refId);
     }
   }
 
@@ -419,7 +426,7 @@ export function createAgentSession(
       refuse(CLOSE_CODES.authFailed, 'unknown-agent', 'No enrolled agent has this id.', hello.id);
       return;
     }
-    if (!isSameGateway(hello.gatewayUrl, hostHeader)) {
+    if (!namesThisGateway(hello.gatewayUrl, request.headers, context.address)) {
       refuse(
         CLOSE_CODES.authFailed,
         'wrong-gateway',
@@ -510,7 +517,8 @@ export function createAgentSession(
   async function onMessage(message: AgentMessage): Promise<void> {
     if (agentId === null || siteId === null) return;
     if (isDurable(message)) {
-      const result = await ingestDurableMessage(db, { agentId, siteId }, message);
+      const scope = { agentId, siteId };
+      const result = await context.ingestGate.run(() => ingestDurableMessage(db, scope, message));
       if (result.conflicts > 0) {
         log.warn('An agent reported cameras registered to another site; recorded as conflicts.', {
           agentId,
@@ -523,7 +531,7 @@ export function createAgentSession(
           messageId: message.id,
         });
       }
-      pendingAcks.push(message.id);
+      acknowledge(message.id);
       return;
     }
     switch (message.type) {
@@ -551,14 +559,20 @@ export function createAgentSession(
       return;
     }
     lastSeenWrittenAt = Date.now();
-    await db
+    const updated = await db
       .update(agents)
       .set({
         lastSeenAt: sql`now()`,
         outboxDepth: heartbeat.outboxDepth,
         runningCommands: heartbeat.runningCommands,
       })
-      .where(and(eq(agents.id, agentId), eq(agents.sessionId, sessionId)));
+      .where(and(eq(agents.id, agentId), eq(agents.sessionId, sessionId)))
+      .returning({ siteId: agents.siteId });
+    // Live agent pages show the new last contact; as rare as the write above.
+    const [row] = updated;
+    if (row !== undefined) {
+      await notifyFleet(db, { event: 'agent-heartbeat', agentId, siteId: row.siteId });
+    }
   }
 
   function dispatch(mode: DispatchMode): void {
@@ -617,6 +631,8 @@ export function createAgentSession(
       });
       return;
     }
+    // Its requester may have lost access to the site since the claim (a revoked grant).
+    if (!(await confirmSendable(db, command.id))) return;
     let secrets: Record<string, CredentialSecret>;
     try {
       secrets = await context.resolveSecrets({

@@ -1,5 +1,7 @@
 import { and, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+import * as schema from '@custody/db/schema';
+import { cancelCommandsForLostAccess, requesterMayAct } from './command-access.ts';
 import type { StoredPayload } from './queue-command.ts';
 
 const { commands } = schema;
@@ -35,6 +37,8 @@ export async function claimCommands(
   db: Database,
   options: ClaimOptions,
 ): Promise<ClaimedCommand[]> {
+  // A command whose requester lost access to the site (a revoked grant) is cancelled, not sent.
+  await cancelCommandsForLostAccess(db, { agentId: options.agentId }, options.now);
   const sendable =
     options.resendBefore === null
       ? eq(commands.status, 'queued')
@@ -46,7 +50,12 @@ export async function claimCommands(
     .select({ id: commands.id })
     .from(commands)
     .where(
-      and(eq(commands.agentId, options.agentId), gt(commands.expiresAt, options.now), sendable),
+      and(
+        eq(commands.agentId, options.agentId),
+        gt(commands.expiresAt, options.now),
+        sendable,
+        requesterMayAct(),
+      ),
     )
     .orderBy(commands.queuedAt)
     .limit(options.limit)

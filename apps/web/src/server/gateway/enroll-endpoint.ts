@@ -3,10 +3,38 @@ import { EnrollRequestSchema, EnrollResponseSchema, type EnrollResponse } from '
 import type { Database } from '@custody/db';
 import type { CommandSigner } from './command-signing-key.ts';
 import { enrollAgent } from './enrollment.ts';
+import { clientAddressOf } from '../auth/client-address.ts';
 import { errorText, type GatewayLogger } from './gateway-logger.ts';
+import { createWindowLimiter, type WindowLimiter, type WindowRule } from './window-limiter.ts';
 
 /** A request is a token, a key, a name and a version: a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
+
+/** Attempts per client address; wrong tokens are counted more strictly. */
+export interface EnrollRateRules {
+  perAddress: WindowRule;
+  badTokensPerAddress: WindowRule;
+}
+
+export const DEFAULT_ENROLL_RATE_RULES: EnrollRateRules = {
+  perAddress: { limit: 10, windowMs: 60_000 },
+  badTokensPerAddress: { limit: 5, windowMs: 10 * 60_000 },
+};
+
+export interface EnrollRateLimits {
+  attempts: WindowLimiter;
+  badTokens: WindowLimiter;
+}
+
+/** The process's enrollment limits (in memory: see createWindowLimiter). */
+export function createEnrollRateLimits(rules: Partial<EnrollRateRules> = {}): EnrollRateLimits {
+  return {
+    attempts: createWindowLimiter(rules.perAddress ?? DEFAULT_ENROLL_RATE_RULES.perAddress),
+    badTokens: createWindowLimiter(
+      rules.badTokensPerAddress ?? DEFAULT_ENROLL_RATE_RULES.badTokensPerAddress,
+    ),
+  };
+}
 
 export interface EnrollEndpointContext {
   db: Database;
@@ -14,6 +42,7 @@ export interface EnrollEndpointContext {
   /** The WebSocket URL agents dial, for this request (see gatewayUrlFor). */
   gatewayUrl: (request: IncomingMessage) => string | null;
   log: GatewayLogger;
+  limits: EnrollRateLimits;
 }
 
 interface ErrorBody {
@@ -29,6 +58,14 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
     'cache-control': 'no-store',
   });
   response.end(text);
+}
+
+function tooMany(response: ServerResponse, retryAfterSeconds: number): void {
+  response.setHeader('retry-after', String(retryAfterSeconds));
+  sendError(response, 429, {
+    code: 'too-many-requests',
+    message: `Too many enrollment attempts from this address. Try again in ${retryAfterSeconds} s.`,
+  });
 }
 
 /** `{ "error": { "code", "message" } }`, as docs/protocol.md states it. */
@@ -52,13 +89,26 @@ async function readBody(request: IncomingMessage): Promise<string | null> {
 
 /**
  * POST /agent/v1/enroll. The token travels in the body only and is never logged; refusals are
- * 4xx with a stable code; an unknown, used and expired token get the same 401.
+ * 4xx with a stable code; an unknown, used and expired token get the same 401. Per client
+ * address, attempts beyond `limits` get a 429 with Retry-After.
  */
 export async function handleEnrollRequest(
   request: IncomingMessage,
   response: ServerResponse,
   context: EnrollEndpointContext,
 ): Promise<void> {
+  // Counted before anything is read: a flood costs a map lookup, not a body or a query.
+  const address = clientAddressOf(request);
+  const attempt = context.limits.attempts.hit(address);
+  if (!attempt.allowed) {
+    tooMany(response, attempt.retryAfterSeconds);
+    return;
+  }
+  const guessing = context.limits.badTokens.peek(address);
+  if (!guessing.allowed) {
+    tooMany(response, guessing.retryAfterSeconds);
+    return;
+  }
   if (request.method !== 'POST') {
     response.setHeader('allow', 'POST');
     sendError(response, 405, {
@@ -112,6 +162,12 @@ export async function handleEnrollRequest(
         message: 'Another agent is enrolled with this public key; generate a new key pair.',
       });
       return;
+    }
+    const verdict = context.limits.badTokens.hit(address);
+    if (!verdict.allowed) {
+      context.log.warn('Enrollment tokens keep failing from one address; refusing it a while.', {
+        remote: address,
+      });
     }
     sendError(response, 401, {
       code: 'invalid-token',

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { DomainError, type EnrollRequest } from '@custody/core';
 import type { Database } from '@custody/db';
-import { agents, enrollmentTokens, sites } from '@custody/db/schema';
+import { agents, enrollmentTokens, memberships, siteGrants, sites } from '@custody/db/schema';
+import { appendAuditEvent } from '../services/audit-log.ts';
 
 const TOKEN_PREFIX = 'cenr_';
 const MIN_TTL_MS = 1_000;
@@ -60,6 +61,32 @@ export async function createEnrollmentToken(
   return { token, tokenId: row.id, expiresAt: row.expiresAt };
 }
 
+/**
+ * The integrator the token's creator administers and that holds a grant on the site: whom the
+ * enrollment is filed under in the audit log. Null for a token the system made.
+ */
+async function issuingIntegratorOf(
+  tx: Database,
+  token: { siteId: string; createdBy: string | null },
+): Promise<string | null> {
+  if (token.createdBy === null) return null;
+  const [row] = await tx
+    .select({ orgId: memberships.orgId })
+    .from(memberships)
+    .innerJoin(
+      siteGrants,
+      and(
+        eq(siteGrants.integratorOrgId, memberships.orgId),
+        eq(siteGrants.siteId, token.siteId),
+        isNull(siteGrants.revokedAt),
+      ),
+    )
+    .where(and(eq(memberships.userId, token.createdBy), eq(memberships.role, 'integrator-admin')))
+    .orderBy(memberships.orgId)
+    .limit(1);
+  return row?.orgId ?? null;
+}
+
 export type EnrollOutcome =
   | { ok: true; agentId: string; siteId: string }
   | { ok: false; reason: 'invalid-token' | 'public-key-in-use' };
@@ -72,7 +99,11 @@ export type EnrollOutcome =
 export async function enrollAgent(db: Database, request: EnrollRequest): Promise<EnrollOutcome> {
   return db.transaction(async (tx): Promise<EnrollOutcome> => {
     const [token] = await tx
-      .select({ id: enrollmentTokens.id, siteId: enrollmentTokens.siteId })
+      .select({
+        id: enrollmentTokens.id,
+        siteId: enrollmentTokens.siteId,
+        createdBy: enrollmentTokens.createdBy,
+      })
       .from(enrollmentTokens)
       .where(
         and(
@@ -99,6 +130,14 @@ export async function enrollAgent(db: Database, request: EnrollRequest): Promise
       .update(enrollmentTokens)
       .set({ usedAt: sql`now()`, usedByAgent: agent.id })
       .where(eq(enrollmentTokens.id, token.id));
+    await appendAuditEvent(tx, {
+      orgId: await issuingIntegratorOf(tx, token),
+      siteId: token.siteId,
+      actor: { kind: 'agent', id: agent.id },
+      action: 'enrollment-token.used',
+      subject: { kind: 'enrollment-token', id: token.id },
+      data: { agentId: agent.id, name: request.name, agentVersion: request.agentVersion },
+    });
     return { ok: true, agentId: agent.id, siteId: token.siteId };
   });
 }

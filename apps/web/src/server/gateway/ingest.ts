@@ -1,6 +1,7 @@
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { AgentMessage, CameraSighting } from '@custody/core';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+import * as schema from '@custody/db/schema';
 import {
   addressOfUrl,
   applySightings,
@@ -8,7 +9,7 @@ import {
   recordSnapshotPart,
   type AgentScope,
 } from './inventory-store.ts';
-import { notifyFleet } from './notifications.ts';
+import { MAX_NOTIFIED_SERIALS, notifyFleet } from './notifications.ts';
 
 const { agentMessages, commands } = schema;
 
@@ -135,7 +136,8 @@ export async function ingestDurableMessage(
     if (recorded.length === 0) return { duplicate: true, conflicts: 0, unknownCommand: false };
 
     let conflicts = 0;
-    let inventoryChanged = false;
+    /** The serials of the cameras this message changed. */
+    const changed = new Set<string>();
     switch (message.type) {
       case 'inventory-snapshot': {
         const applied = await applySightings(tx, scope, message.cameras, now);
@@ -147,24 +149,24 @@ export async function ingestDurableMessage(
           sentAt: new Date(message.sentAt),
         });
         conflicts = applied.conflicts;
-        inventoryChanged = applied.applied > 0 || snapshot.lost > 0;
+        for (const serial of [...applied.serials, ...snapshot.lost]) changed.add(serial);
         break;
       }
       case 'inventory-delta': {
         const applied = await applySightings(tx, scope, message.upserts, now);
         const lost = await markCamerasLost(tx, scope, message.lost, new Date(message.sentAt));
         conflicts = applied.conflicts;
-        inventoryChanged = applied.applied > 0 || lost > 0;
+        for (const serial of [...applied.serials, ...lost]) changed.add(serial);
         break;
       }
       case 'discovery-event': {
         if (message.event === 'lost') {
-          inventoryChanged =
-            (await markCamerasLost(tx, scope, [message.serial], new Date(message.sentAt))) > 0;
+          const lost = await markCamerasLost(tx, scope, [message.serial], new Date(message.sentAt));
+          for (const serial of lost) changed.add(serial);
         } else {
           const applied = await applySightings(tx, scope, [discoverySighting(message)], now);
           conflicts = applied.conflicts;
-          inventoryChanged = applied.applied > 0;
+          for (const serial of applied.serials) changed.add(serial);
         }
         break;
       }
@@ -175,8 +177,14 @@ export async function ingestDurableMessage(
         return { duplicate: false, conflicts: 0, unknownCommand: !known };
       }
     }
-    if (inventoryChanged) {
-      await notifyFleet(tx, { event: 'inventory', siteId: scope.siteId, agentId: scope.agentId });
+    if (changed.size > 0) {
+      // Live views read just these cameras; past the bound, the whole site.
+      await notifyFleet(tx, {
+        event: 'inventory',
+        siteId: scope.siteId,
+        agentId: scope.agentId,
+        ...(changed.size <= MAX_NOTIFIED_SERIALS ? { serials: [...changed].sort() } : {}),
+      });
     }
     return { duplicate: false, conflicts, unknownCommand: false };
   });

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, lt, lte, ne, sql } from 'drizzle-orm';
 import type { CameraSighting } from '@custody/core';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+import * as schema from '@custody/db/schema';
 
 const { cameraAddresses, cameraSiteConflicts, cameras, inventorySnapshotParts } = schema;
 
@@ -13,6 +14,8 @@ export interface AgentScope {
 export interface SightingsApplied {
   /** Cameras inserted or updated. */
   applied: number;
+  /** Their serials. */
+  serials: string[];
   /** Serials registered to another site: recorded as conflicts, the camera left alone. */
   conflicts: number;
 }
@@ -48,7 +51,7 @@ export async function applySightings(
   sightings: readonly CameraSighting[],
   now: Date,
 ): Promise<SightingsApplied> {
-  if (sightings.length === 0) return { applied: 0, conflicts: 0 };
+  if (sightings.length === 0) return { applied: 0, serials: [], conflicts: 0 };
   const latest = latestPerSerial(sightings, now);
   const updated = await db
     .insert(cameras)
@@ -114,8 +117,9 @@ export async function applySightings(
       });
   }
 
+  const serials = applied.map((sighting) => sighting.serial);
   const skipped = latest.filter((sighting) => !appliedSerials.has(sighting.serial));
-  if (skipped.length === 0) return { applied: applied.length, conflicts: 0 };
+  if (skipped.length === 0) return { applied: applied.length, serials, conflicts: 0 };
   const foreign = await db
     .select({ serial: cameras.serial })
     .from(cameras)
@@ -154,17 +158,17 @@ export async function applySightings(
         },
       });
   }
-  return { applied: applied.length, conflicts: conflicts.length };
+  return { applied: applied.length, serials, conflicts: conflicts.length };
 }
 
-/** Marks cameras of the agent's site as no longer seen (never deleted). Returns how many. */
+/** Marks cameras of the agent's site as no longer seen (never deleted). Returns their serials. */
 export async function markCamerasLost(
   db: Database,
   scope: AgentScope,
   serials: readonly string[],
   at: Date,
-): Promise<number> {
-  if (serials.length === 0) return 0;
+): Promise<string[]> {
+  if (serials.length === 0) return [];
   const lost = await db
     .update(cameras)
     .set({ lostAt: at })
@@ -177,7 +181,7 @@ export async function markCamerasLost(
       ),
     )
     .returning({ serial: cameras.serial });
-  return lost.length;
+  return lost.map((row) => row.serial);
 }
 
 export interface SnapshotPart {
@@ -191,13 +195,14 @@ export interface SnapshotPart {
 /**
  * Records one part of a snapshot. When it completes the snapshot, the cameras this agent
  * reported that the snapshot no longer contains (and that were not seen since it began) are
- * marked lost, and the parts are forgotten. Returns whether the snapshot is complete.
+ * marked lost, and the parts are forgotten. Returns whether the snapshot is complete, and the
+ * serials it marked lost.
  */
 export async function recordSnapshotPart(
   db: Database,
   scope: AgentScope,
   part: SnapshotPart,
-): Promise<{ complete: boolean; lost: number }> {
+): Promise<{ complete: boolean; lost: string[] }> {
   const ofSnapshot = and(
     eq(inventorySnapshotParts.agentId, scope.agentId),
     eq(inventorySnapshotParts.snapshotId, part.snapshotId),
@@ -210,7 +215,8 @@ export async function recordSnapshotPart(
     .select({ received: sql<number>`count(*)::int` })
     .from(inventorySnapshotParts)
     .where(ofSnapshot);
-  if (progress === undefined || progress.received < part.parts) return { complete: false, lost: 0 };
+  if (progress === undefined || progress.received < part.parts)
+    return { complete: false, lost: [] };
   const lost = await db
     .update(cameras)
     .set({ lostAt: part.sentAt })
@@ -228,5 +234,5 @@ export async function recordSnapshotPart(
     )
     .returning({ serial: cameras.serial });
   await db.delete(inventorySnapshotParts).where(ofSnapshot);
-  return { complete: true, lost: lost.length };
+  return { complete: true, lost: lost.map((row) => row.serial) };
 }

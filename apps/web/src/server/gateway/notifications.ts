@@ -24,15 +24,34 @@ export const AgentNotificationSchema = z.discriminatedUnion('event', [
 ]);
 export type AgentNotification = z.infer<typeof AgentNotificationSchema>;
 
+/**
+ * An inventory event names at most this many changed serials; beyond it, it names none and
+ * live views re-read the whole site. Keeps a NOTIFY payload well under PostgreSQL's 8000 bytes.
+ */
+export const MAX_NOTIFIED_SERIALS = 100;
+
 export const FleetEventSchema = z.discriminatedUnion('event', [
-  /** Cameras of the site changed (sightings, addresses, lost cameras). */
-  z.object({ event: z.literal('inventory'), siteId: z.uuid(), agentId: z.uuid() }),
+  /**
+   * Cameras of the site changed (sightings, addresses, lost cameras): these serials, or, without
+   * `serials`, any of them.
+   */
+  z.object({
+    event: z.literal('inventory'),
+    siteId: z.uuid(),
+    agentId: z.uuid(),
+    serials: z
+      .array(z.string().regex(/^[0-9A-F]{12}$/))
+      .max(MAX_NOTIFIED_SERIALS)
+      .optional(),
+  }),
   z.object({
     event: z.literal('agent-status'),
     siteId: z.uuid(),
     agentId: z.uuid(),
     status: z.enum(AGENT_STATUSES),
   }),
+  /** A heartbeat refreshed the agent's last contact, outbox depth and running commands. */
+  z.object({ event: z.literal('agent-heartbeat'), siteId: z.uuid(), agentId: z.uuid() }),
   /** A command changed state (dispatched, acknowledged, progress, result, expired). */
   z.object({ event: z.literal('command'), agentId: z.uuid(), commandId: z.uuid() }),
 ]);

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import {
   CommandParamsSchemas,
   CommandVerbSchema,
@@ -10,7 +10,10 @@ import {
   type ApprovalBinding,
   type CommandVerb,
 } from '@custody/core';
-import { schema, type Database } from '@custody/db';
+import type { Database } from '@custody/db';
+// The schema entry only: queueCommand is reachable from route code, which must not bundle createDb.
+import * as schema from '@custody/db/schema';
+import { userReachesSite } from './command-access.ts';
 import { notifyCommandQueued, notifyFleet } from './notifications.ts';
 
 const { agents, approvalGrants, cameras, commands } = schema;
@@ -30,6 +33,10 @@ export interface QueueCommandInput {
   secretsRef?: Readonly<Record<string, string>> | undefined;
   /** Required for a destructive verb: the owner's approval, consumed by this command. */
   approvalGrantId?: string | null | undefined;
+  /**
+   * The user asking, who must be able to act at the agent's site (checked again when it is sent);
+   * null for commands the system or an agent queues.
+   */
   requestedBy: string | null;
   caseId?: string | null | undefined;
   /** How long the command may wait to be sent and started; 10 minutes by default. */
@@ -106,6 +113,17 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
       .where(eq(agents.id, input.agentId));
     if (agent === undefined) throw invalid('There is no such agent.', { agentId: input.agentId });
     if (agent.revokedAt !== null) throw invalid('The agent was revoked.', { agentId: agent.id });
+    if (input.requestedBy !== null) {
+      const [reach] = await tx
+        .select({ allowed: sql<boolean>`${userReachesSite(input.requestedBy, agent.siteId)}` })
+        .from(agents)
+        .where(eq(agents.id, agent.id));
+      if (reach?.allowed !== true) {
+        throw new DomainError('forbidden', 'You no longer have access to this agent’s site.', {
+          details: { agentId: agent.id },
+        });
+      }
+    }
     const [camera] = await tx
       .select({ siteId: cameras.siteId, url: cameras.url })
       .from(cameras)

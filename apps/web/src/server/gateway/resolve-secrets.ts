@@ -25,15 +25,16 @@ export class SecretsUnavailableError extends Error {
 }
 
 /**
- * The production resolver until the credential vault exists: commands without secrets pass,
- * commands that need one fail clearly instead of going out without it.
+ * The resolver of a gateway given none (server.ts gives the vault's, createVaultSecretsResolver):
+ * commands without secrets pass, commands that need one fail clearly instead of going out
+ * without it.
  */
 export function resolveSecrets(request: SecretsRequest): Promise<Record<string, CredentialSecret>> {
   const refs = Object.keys(request.secretsRef);
   if (refs.length === 0) return Promise.resolve({});
   return Promise.reject(
     new SecretsUnavailableError(
-      `The credential vault is not available yet, so the ${refs.join(', ')} credential cannot be delivered.`,
+      `No credential vault is available, so the ${refs.join(', ')} credential cannot be delivered.`,
     ),
   );
 }

@@ -1,17 +1,21 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Database } from '@custody/db';
 import { agents, commands } from '@custody/db/schema';
+import { appendAuditEvent } from '../services/audit-log.ts';
 import { notifyAgent, notifyFleet } from './notifications.ts';
 
 export interface RevokeAgentInput {
   agentId: string;
   revokedBy: string | null;
+  /** The organisation the revoking user acts for, for the audit log. */
+  orgId?: string | null | undefined;
 }
 
 /**
  * Revokes an agent: it is refused from now on, the process holding its connection closes it at
  * once (4003, on every process: the NOTIFY goes out on commit), and its unfinished commands are
- * cancelled. Returns false when the agent does not exist or was already revoked.
+ * cancelled; the audit log records it in the same transaction. Returns false when the agent does
+ * not exist or was already revoked.
  */
 export async function revokeAgent(db: Database, input: RevokeAgentInput): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -26,7 +30,7 @@ export async function revokeAgent(db: Database, input: RevokeAgentInput): Promis
       .where(and(eq(agents.id, input.agentId), isNull(agents.revokedAt)))
       .returning({ id: agents.id, siteId: agents.siteId });
     if (agent === undefined) return false;
-    await tx
+    const cancelled = await tx
       .update(commands)
       .set({
         status: 'cancelled',
@@ -41,7 +45,19 @@ export async function revokeAgent(db: Database, input: RevokeAgentInput): Promis
           eq(commands.agentId, agent.id),
           inArray(commands.status, ['queued', 'dispatched', 'acknowledged']),
         ),
-      );
+      )
+      .returning({ id: commands.id });
+    await appendAuditEvent(tx, {
+      orgId: input.orgId ?? null,
+      siteId: agent.siteId,
+      actor:
+        input.revokedBy === null
+          ? { kind: 'system', id: 'custody' }
+          : { kind: 'user', id: input.revokedBy },
+      action: 'agent.revoked',
+      subject: { kind: 'agent', id: agent.id },
+      data: { cancelledCommands: cancelled.length },
+    });
     await notifyAgent(tx, { event: 'revoked', agentId: agent.id });
     await notifyFleet(tx, {
       event: 'agent-status',

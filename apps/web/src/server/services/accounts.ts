@@ -5,6 +5,7 @@ import { authAccounts, authSessions, users } from '@custody/db/schema';
 import { hashPassword, verifyPassword } from 'better-auth/crypto';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { appendAccountEvent } from './account-audit.ts';
 import type { Executor } from './executor.ts';
 import {
   ACCOUNT_RULE,
@@ -159,6 +160,11 @@ export async function changeOwnPassword(
           ? and(eq(authSessions.userId, input.userId), ne(authSessions.id, input.sessionId))
           : eq(authSessions.userId, input.userId),
       );
+    await appendAccountEvent(tx, {
+      userId: input.userId,
+      action: 'auth.password-changed',
+      data: { oneTimePasswordReplaced: account.passwordChangeRequired },
+    });
   });
   await clearThrottle(db, key);
 }

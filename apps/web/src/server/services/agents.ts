@@ -11,6 +11,7 @@ import {
   requireAccessibleSite,
 } from './access.ts';
 import type { Actor } from './actor.ts';
+import { appendAuditEvent } from './audit-log.ts';
 
 /** An agent as the dashboard shows it. */
 export interface AgentView {
@@ -97,20 +98,22 @@ export async function agentViewsByIds(
   return rows.map(toAgentView);
 }
 
+/** The integrator organisation the actor administers and acts for at the site (its first). */
 async function requireEnrollingAdmin(
   db: Database,
   actor: Actor,
   siteId: string,
   action: string,
-): Promise<void> {
-  const admins = await grantedIntegratorOrgIds(db, actor, siteId, ['integrator-admin']);
-  if (admins.length === 0) {
+): Promise<string> {
+  const [admin] = (await grantedIntegratorOrgIds(db, actor, siteId, ['integrator-admin'])).sort();
+  if (admin === undefined) {
     throw new DomainError(
       'forbidden',
       `Only an admin of an integrator with access to this site can ${action}.`,
       { details: { siteId } },
     );
   }
+  return admin;
 }
 
 /** The sites where the actor may enroll agents: granted to an integrator it administers. */
@@ -162,11 +165,22 @@ export async function issueEnrollmentToken(
   input: { siteId: string; ttl: EnrollmentTtl; serverUrl: string },
 ): Promise<IssuedEnrollment> {
   const site = await requireAccessibleSite(db, actor, input.siteId);
-  await requireEnrollingAdmin(db, actor, site.id, 'enroll agents there');
-  const created = await createEnrollmentToken(db, {
-    siteId: site.id,
-    createdBy: actor.userId,
-    ttlMs: ENROLLMENT_TTLS[input.ttl],
+  const orgId = await requireEnrollingAdmin(db, actor, site.id, 'enroll agents there');
+  const created = await db.transaction(async (tx) => {
+    const token = await createEnrollmentToken(tx, {
+      siteId: site.id,
+      createdBy: actor.userId,
+      ttlMs: ENROLLMENT_TTLS[input.ttl],
+    });
+    await appendAuditEvent(tx, {
+      orgId,
+      siteId: site.id,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'enrollment-token.created',
+      subject: { kind: 'enrollment-token', id: token.tokenId },
+      data: { ttl: input.ttl, expiresAt: token.expiresAt.toISOString() },
+    });
+    return token;
   });
   return {
     token: created.token,
@@ -244,8 +258,8 @@ export async function revokeAgentFor(
     .innerJoin(sites, eq(sites.id, agents.siteId))
     .where(and(eq(agents.id, agentId), accessibleSitesCondition(db, actor)));
   if (!agent) throw new DomainError('not-found', 'No such agent.', { details: { agentId } });
-  await requireEnrollingAdmin(db, actor, agent.siteId, 'revoke its agents');
-  const revoked = await revokeAgent(db, { agentId: agent.id, revokedBy: actor.userId });
+  const orgId = await requireEnrollingAdmin(db, actor, agent.siteId, 'revoke its agents');
+  const revoked = await revokeAgent(db, { agentId: agent.id, revokedBy: actor.userId, orgId });
   if (!revoked) {
     throw new DomainError('conflict', 'This agent is already revoked.', { details: { agentId } });
   }

@@ -9,9 +9,10 @@ import {
   type AuditEvent,
   type AuditEventContent,
 } from '@custody/core';
-import { schema, type Database } from '@custody/db';
-
-const { auditEvents } = schema;
+import type { Database } from '@custody/db';
+// The schema entry, not the package root: route code reaches this file, and the root's
+// createDb names the migrations folder, which Next cannot bundle.
+import { auditEvents } from '@custody/db/schema';
 
 /** A transaction or the database: appends must run inside the caller's transaction. */
 type Executor = Pick<Database, 'select' | 'insert' | 'execute'>;
@@ -119,8 +120,10 @@ function toStored(row: AuditRow): StoredAuditEvent {
 export interface AuditScope {
   /** Events acted for these organisations… */
   orgIds: readonly string[];
-  /** …or concerning these sites. */
+  /** …or concerning these sites… */
   siteIds: readonly string[];
+  /** …or done by, or about the accounts of, these users. */
+  userIds?: readonly string[] | undefined;
 }
 
 export interface ListAuditEventsInput {
@@ -137,6 +140,13 @@ function scopeFilter(scope: AuditScope | 'all'): SQL | undefined {
   const parts: SQL[] = [];
   if (scope.orgIds.length > 0) parts.push(inArray(auditEvents.orgId, [...scope.orgIds]));
   if (scope.siteIds.length > 0) parts.push(inArray(auditEvents.siteId, [...scope.siteIds]));
+  if (scope.userIds !== undefined && scope.userIds.length > 0) {
+    const userIds = [...scope.userIds];
+    parts.push(inArray(auditEvents.actorId, userIds));
+    parts.push(
+      and(eq(auditEvents.subjectType, 'user'), inArray(auditEvents.subjectId, userIds)) as SQL,
+    );
+  }
   return parts.length === 0 ? sql`false` : or(...parts);
 }
 
@@ -199,6 +209,11 @@ export type AuditChainReport =
 
 const VERIFY_PAGE = 2_000;
 
+/** Stored content comes back from jsonb with `at` as the string that was hashed. */
+function isoOf(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
 /**
  * Walks the whole chain in pages, recomputing every link, and reports the first broken one.
  * Besides the hashes, the columns queries filter on must agree with the hashed content, so an
@@ -236,7 +251,7 @@ export async function verifyAuditLog(db: Database): Promise<AuditChainReport> {
         row.action !== content.action ||
         row.subjectType !== content.subject.kind ||
         row.subjectId !== content.subject.id ||
-        row.at.toISOString() !== content.at
+        row.at.toISOString() !== isoOf(content.at)
       ) {
         return {
           ok: false,

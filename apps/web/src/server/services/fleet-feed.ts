@@ -6,7 +6,12 @@ import { loadActor, type Actor } from './actor.ts';
 import { agentViewsByIds, type AgentView } from './agents.ts';
 import { commandViewsByIds, type CameraCommandView } from './cameras.ts';
 import { createCoalescer, type Coalescer } from './fleet-coalescer.ts';
-import { accessibleAmong, fleetCamerasOfSites, type FleetCamera } from './fleet.ts';
+import {
+  accessibleAmong,
+  fleetCamerasBySerials,
+  fleetCamerasOfSites,
+  type FleetCamera,
+} from './fleet.ts';
 
 /** Where fleet events come from: the agent gateway, which hears every process's NOTIFY. */
 export interface FleetEventSource {
@@ -77,14 +82,32 @@ export interface FleetFeedOptions {
   onError?: (message: string, error: unknown) => void;
 }
 
-function eventKey(event: FleetEvent): string {
+/** What an event asks to be read once the window closes. */
+type PendingRead =
+  | { kind: 'site'; siteId: string }
+  | { kind: 'camera'; siteId: string; serial: string }
+  | { kind: 'agent'; agentId: string }
+  | { kind: 'command'; commandId: string };
+
+/**
+ * Reads waiting for the window to close are merged by key: one per site for an inventory event
+ * that names no serial (the whole site is read), one per serial otherwise, one per agent and one
+ * per command.
+ */
+function pendingReads(event: FleetEvent): [string, PendingRead][] {
   switch (event.event) {
     case 'inventory':
-      return `site:${event.siteId}`;
+      return event.serials === undefined
+        ? [[`site:${event.siteId}`, { kind: 'site', siteId: event.siteId }]]
+        : event.serials.map((serial) => [
+            `camera:${serial}`,
+            { kind: 'camera', siteId: event.siteId, serial },
+          ]);
     case 'agent-status':
-      return `agent:${event.agentId}`;
+    case 'agent-heartbeat':
+      return [[`agent:${event.agentId}`, { kind: 'agent', agentId: event.agentId }]];
     case 'command':
-      return `command:${event.commandId}`;
+      return [[`command:${event.commandId}`, { kind: 'command', commandId: event.commandId }]];
   }
 }
 
@@ -175,7 +198,7 @@ export function createFleetFeed(options: FleetFeedOptions): FleetFeed {
   const subscribers = new Set<Subscriber>();
   /** siteId → serial → fingerprint of the camera as last read; least recently used first. */
   const known = new Map<string, Map<string, string>>();
-  let events: Coalescer<FleetEvent> | null = null;
+  let events: Coalescer<PendingRead> | null = null;
   let stopListening: (() => void) | null = null;
 
   function resyncEveryone(): void {
@@ -204,20 +227,32 @@ export function createFleetFeed(options: FleetFeedOptions): FleetFeed {
     return changed;
   }
 
-  async function readChanges(batch: readonly FleetEvent[]): Promise<FleetChange[]> {
+  async function readChanges(batch: readonly PendingRead[]): Promise<FleetChange[]> {
     const topics = new Set([...subscribers].flatMap((subscriber) => subscriber.filter.topics));
     const siteIds = new Set<string>();
+    const serials = new Set<string>();
     const agentIds = new Set<string>();
     const commandIds = new Set<string>();
-    for (const event of batch) {
-      if (event.event === 'inventory') siteIds.add(event.siteId);
-      else if (event.event === 'agent-status') agentIds.add(event.agentId);
-      else commandIds.add(event.commandId);
+    for (const read of batch) {
+      if (read.kind === 'site') siteIds.add(read.siteId);
+      else if (read.kind === 'agent') agentIds.add(read.agentId);
+      else if (read.kind === 'command') commandIds.add(read.commandId);
+    }
+    for (const read of batch) {
+      // A site read whole covers its cameras.
+      if (read.kind === 'camera' && !siteIds.has(read.siteId)) serials.add(read.serial);
     }
     const changes: FleetChange[] = [];
     if (topics.has('cameras') && siteIds.size > 0) {
       const rows = await fleetCamerasOfSites(db, [...siteIds]);
       for (const camera of changedCameras([...siteIds], rows)) {
+        changes.push({ kind: 'camera', siteId: camera.siteId, value: camera });
+      }
+    }
+    if (topics.has('cameras') && serials.size > 0) {
+      // Named by the gateway as changed: sent as they are, and remembered for the site reads.
+      for (const camera of await fleetCamerasBySerials(db, [...serials])) {
+        known.get(camera.siteId)?.set(camera.serial, fingerprint(camera));
         changes.push({ kind: 'camera', siteId: camera.siteId, value: camera });
       }
     }
@@ -284,7 +319,7 @@ export function createFleetFeed(options: FleetFeedOptions): FleetFeed {
     );
   }
 
-  async function pump(queue: Coalescer<FleetEvent>): Promise<void> {
+  async function pump(queue: Coalescer<PendingRead>): Promise<void> {
     for (;;) {
       const batch = await queue.next();
       if (batch === null) return;
@@ -304,9 +339,11 @@ export function createFleetFeed(options: FleetFeedOptions): FleetFeed {
   }
 
   function start(): void {
-    const queue = createCoalescer<FleetEvent>({ windowMs, maxPending: maxPendingEvents });
+    const queue = createCoalescer<PendingRead>({ windowMs, maxPending: maxPendingEvents });
     events = queue;
-    stopListening = source.onFleetEvent((event) => queue.push(eventKey(event), event));
+    stopListening = source.onFleetEvent((event) => {
+      for (const [key, read] of pendingReads(event)) queue.push(key, read);
+    });
     void pump(queue);
   }
 

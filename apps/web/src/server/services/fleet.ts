@@ -112,20 +112,54 @@ function filterConditions(query: FleetQuery): (SQL | undefined)[] {
   ];
 }
 
-/** Version numbers compare as numbers: 9.80 before 11.11.73 before 12.0. */
-const firmwareOrder = sql`array(select part::numeric from unnest(regexp_split_to_array(${cameras.firmware}, '[^0-9]+')) as part where part <> '')`;
+const FIRMWARE_RANKS = 'firmware_ranks';
 
-/** ORDER BY terms: the chosen key (empty values last either way), then the serial. */
-function orderTerms(sort: FleetSort, dir: 'asc' | 'desc'): SQL[] {
+/**
+ * Each firmware version among the cameras `where` matches, with its place in version order:
+ * numbers compare as numbers, so 9.80 comes before 11.11.73 before 12.0, and equal numbers fall
+ * back to the text. Splitting a version into numbers costs far more than comparing them, and a
+ * fleet has a few dozen versions across many thousands of cameras, so the split is done once per
+ * version here rather than once per camera in the ORDER BY.
+ */
+function firmwareRanks(db: Database, where: SQL | undefined) {
+  const versions = db
+    .selectDistinct({ firmware: cameras.firmware })
+    .from(cameras)
+    .innerJoin(sites, eq(sites.id, cameras.siteId))
+    .where(and(where, isNotNull(cameras.firmware)))
+    .as('firmware_versions');
+  const numbers = sql`array_remove(regexp_split_to_array(${versions.firmware}, '[^0-9]+'), '')::numeric[]`;
+  return db
+    .select({
+      firmware: versions.firmware,
+      position: sql<number>`row_number() over (order by ${numbers}, ${versions.firmware})`.as(
+        'position',
+      ),
+    })
+    .from(versions)
+    .as(FIRMWARE_RANKS);
+}
+
+type FirmwareRanks = ReturnType<typeof firmwareRanks>;
+
+/**
+ * ORDER BY terms: the chosen key (empty values last either way), then the serial. NULLS LAST
+ * rather than an `is null` term first, so that an index on (key, serial) can serve the order.
+ */
+function orderTerms(sort: FleetSort, dir: 'asc' | 'desc', ranks: FirmwareRanks | null): SQL[] {
   const by = dir === 'asc' ? asc : desc;
-  const nullsLast = (column: AnyColumn) => [sql`${column} is null`, by(column)];
+  const nullsLast = (column: AnyColumn | SQL) => sql`${column} ${sql.raw(dir)} nulls last`;
   const keys: Record<FleetSort, SQL[]> = {
     serial: [],
-    model: nullsLast(cameras.model),
-    firmware: [sql`${cameras.firmware} is null`, by(firmwareOrder), by(cameras.firmware)],
+    model: [nullsLast(cameras.model)],
+    // A camera without firmware has no rank. Qualified: drizzle names a subquery's field bare.
+    firmware:
+      ranks === null
+        ? []
+        : [nullsLast(sql`${sql.identifier(FIRMWARE_RANKS)}.${sql.identifier('position')}`)],
     lastSeen: [by(cameras.lastSeenAt)],
     site: [by(sites.name), by(sites.id)],
-    accessState: nullsLast(cameras.accessState),
+    accessState: [nullsLast(cameras.accessState)],
   };
   return [...keys[sort], by(cameras.serial)];
 }
@@ -138,24 +172,29 @@ function orderTerms(sort: FleetSort, dir: 'asc' | 'desc'): SQL[] {
 export async function listFleet(db: Database, actor: Actor, query: FleetQuery): Promise<FleetPage> {
   if (query.siteId !== undefined) await requireAccessibleSite(db, actor, query.siteId);
   const where = and(accessibleSitesCondition(db, actor), ...filterConditions(query));
-  const [counted] = await db
-    .select({ total: count() })
+  const ranks = query.sort === 'firmware' ? firmwareRanks(db, where) : null;
+  let page = db
+    .select(fleetCameraColumns)
     .from(cameras)
     .innerJoin(sites, eq(sites.id, cameras.siteId))
-    .where(where);
+    .$dynamic();
+  if (ranks !== null) page = page.leftJoin(ranks, eq(ranks.firmware, cameras.firmware));
+  // Independent, so they run side by side on two pooled connections: over a large fleet each
+  // reads every matching camera, and the page waits for the slower one instead of the sum.
+  const [[counted], items] = await Promise.all([
+    db
+      .select({ total: count() })
+      .from(cameras)
+      .innerJoin(sites, eq(sites.id, cameras.siteId))
+      .where(where),
+    page
+      .where(where)
+      .orderBy(...orderTerms(query.sort, query.dir, ranks))
+      .limit(query.pageSize)
+      .offset((query.page - 1) * query.pageSize),
+  ]);
   const total = counted?.total ?? 0;
   const pageCount = Math.max(1, Math.ceil(total / query.pageSize));
-  const items =
-    total === 0
-      ? []
-      : await db
-          .select(fleetCameraColumns)
-          .from(cameras)
-          .innerJoin(sites, eq(sites.id, cameras.siteId))
-          .where(where)
-          .orderBy(...orderTerms(query.sort, query.dir))
-          .limit(query.pageSize)
-          .offset((query.page - 1) * query.pageSize);
   return { items, total, page: query.page, pageSize: query.pageSize, pageCount };
 }
 
@@ -186,16 +225,17 @@ export async function fleetFacets(
       .limit(MAX_FACET_VALUES);
     return rows.flatMap((row) => (row.value === null ? [] : [row.value]));
   };
-  const siteRows = await db
-    .select({ id: sites.id, name: sites.name })
-    .from(sites)
-    .where(accessible)
-    .orderBy(asc(sites.name), asc(sites.id));
-  return {
-    sites: siteRows,
-    models: await distinct(cameras.model),
-    firmware: await distinct(cameras.firmware),
-  };
+  // Side by side on pooled connections: each distinct reads every camera the actor may see.
+  const [siteRows, models, firmware] = await Promise.all([
+    db
+      .select({ id: sites.id, name: sites.name })
+      .from(sites)
+      .where(accessible)
+      .orderBy(asc(sites.name), asc(sites.id)),
+    distinct(cameras.model),
+    distinct(cameras.firmware),
+  ]);
+  return { sites: siteRows, models, firmware };
 }
 
 /** Every camera of the given sites, for live updates (no tenancy: the caller filters). */
@@ -209,6 +249,19 @@ export async function fleetCamerasOfSites(
     .from(cameras)
     .innerJoin(sites, eq(sites.id, cameras.siteId))
     .where(inArray(cameras.siteId, [...siteIds]));
+}
+
+/** These cameras, for live updates (no tenancy: the caller filters). */
+export async function fleetCamerasBySerials(
+  db: Database,
+  serials: readonly string[],
+): Promise<FleetCamera[]> {
+  if (serials.length === 0) return [];
+  return db
+    .select(fleetCameraColumns)
+    .from(cameras)
+    .innerJoin(sites, eq(sites.id, cameras.siteId))
+    .where(inArray(cameras.serial, [...serials]));
 }
 
 /** Which of `siteIds` the actor may see now (a grant revoked a moment ago counts at once). */

@@ -3,7 +3,9 @@ import type { Database } from '@custody/db';
 import { integratorClients, organisations, siteGrants } from '@custody/db/schema';
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { orgIdsOf, requireAccessibleSite, requireRoleIn } from './access.ts';
+import { cancelCommandsForLostAccess } from '../gateway/command-access.ts';
 import type { Actor } from './actor.ts';
+import { appendAuditEvent } from './audit-log.ts';
 
 export interface GrantView {
   id: string;
@@ -81,6 +83,14 @@ export async function grantSite(
       .values({ siteId: site.id, integratorOrgId: integrator.id, grantedBy: actor.userId })
       .returning();
     if (!grant) throw new Error('Inserting a site grant returned no row');
+    await appendAuditEvent(tx, {
+      orgId: site.ownerOrgId,
+      siteId: site.id,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'grant.created',
+      subject: { kind: 'site-grant', id: grant.id },
+      data: { integratorOrgId: integrator.id, integratorName: integrator.name },
+    });
     await tx
       .insert(integratorClients)
       .values({
@@ -102,31 +112,48 @@ export async function grantSite(
 
 /**
  * An owner approver revokes an integrator's access. Every tenancy check reads the grant inside
- * its own query, so the integrator loses the site on its very next request.
+ * its own query, so the integrator loses the site on its very next request; in the same
+ * transaction, the commands its members queued there that no agent has acknowledged yet are
+ * cancelled (the dispatcher checks again before it sends one).
  */
 export async function revokeGrant(
   db: Database,
   actor: Actor,
   input: { siteId: string; integratorOrgId: string },
   now: Date = new Date(),
-): Promise<{ revokedAt: Date }> {
+): Promise<{ revokedAt: Date; cancelledCommands: number }> {
   const site = await requireAccessibleSite(db, actor, input.siteId);
   requireRoleIn(actor, site.ownerOrgId, ['owner-approver'], 'revoke access to this site');
-  const revoked = await db
-    .update(siteGrants)
-    .set({ revokedAt: now, revokedBy: actor.userId })
-    .where(
-      and(
-        eq(siteGrants.siteId, site.id),
-        eq(siteGrants.integratorOrgId, input.integratorOrgId),
-        isNull(siteGrants.revokedAt),
-      ),
-    )
-    .returning({ revokedAt: siteGrants.revokedAt });
-  if (revoked.length === 0) {
-    throw new DomainError('not-found', 'That integrator has no active grant on this site.', {
-      details: { field: 'integratorOrgId' },
+  return db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(siteGrants)
+      .set({ revokedAt: now, revokedBy: actor.userId })
+      .where(
+        and(
+          eq(siteGrants.siteId, site.id),
+          eq(siteGrants.integratorOrgId, input.integratorOrgId),
+          isNull(siteGrants.revokedAt),
+        ),
+      )
+      .returning({ id: siteGrants.id });
+    if (!revoked) {
+      throw new DomainError('not-found', 'That integrator has no active grant on this site.', {
+        details: { field: 'integratorOrgId' },
+      });
+    }
+    const cancelled = await cancelCommandsForLostAccess(
+      tx,
+      { siteId: site.id, requesterOrgId: input.integratorOrgId },
+      now,
+    );
+    await appendAuditEvent(tx, {
+      orgId: site.ownerOrgId,
+      siteId: site.id,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'grant.revoked',
+      subject: { kind: 'site-grant', id: revoked.id },
+      data: { integratorOrgId: input.integratorOrgId, cancelledCommands: cancelled.length },
     });
-  }
-  return { revokedAt: now };
+    return { revokedAt: now, cancelledCommands: cancelled.length };
+  });
 }

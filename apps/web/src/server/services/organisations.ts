@@ -8,14 +8,17 @@ import {
   organisations,
   users,
 } from '@custody/db/schema';
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { hasRoleIn, orgIdsOf, requireRoleIn } from './access.ts';
 import { createPasswordUser, findUserByEmail, normaliseEmail } from './accounts.ts';
 import type { Actor } from './actor.ts';
+import { appendAuditEvent } from './audit-log.ts';
 import type { Executor } from './executor.ts';
 import { isRoleAllowedIn } from './roles.ts';
 
 export const INVITATION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** The page an invitation link opens; the token follows in the fragment. */
+export const INVITE_PATH = '/invite';
 
 export type OrganisationRelation = 'member' | 'client' | 'serving-integrator';
 
@@ -135,6 +138,13 @@ export async function createOrganisation(
         .insert(integratorClients)
         .values({ integratorOrgId, ownerOrgId: org.id, createdBy: actor.userId });
     }
+    await appendAuditEvent(tx, {
+      orgId: integratorOrgId,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'organisation.created',
+      subject: { kind: 'organisation', id: org.id },
+      data: { name: org.name, kind: org.kind },
+    });
     return org;
   });
 }
@@ -215,7 +225,7 @@ export async function inviteMember(
   const expiresAt = new Date(now.getTime() + INVITATION_LIFETIME_MS);
   const invitation = await db.transaction(async (tx) => {
     // A new invitation for the same person and role replaces a pending one.
-    await tx
+    const replaced = await tx
       .update(invitations)
       .set({ revokedAt: now })
       .where(
@@ -226,7 +236,17 @@ export async function inviteMember(
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
         ),
-      );
+      )
+      .returning({ id: invitations.id });
+    for (const old of replaced) {
+      await appendAuditEvent(tx, {
+        orgId: org.id,
+        actor: { kind: 'user', id: actor.userId },
+        action: 'invitation.revoked',
+        subject: { kind: 'invitation', id: old.id },
+        data: { email, role: input.role, reason: 'replaced' },
+      });
+    }
     const [row] = await tx
       .insert(invitations)
       .values({
@@ -239,12 +259,42 @@ export async function inviteMember(
         expiresAt,
       })
       .returning({ id: invitations.id });
+    if (row) {
+      await appendAuditEvent(tx, {
+        orgId: org.id,
+        actor: { kind: 'user', id: actor.userId },
+        action: 'invitation.created',
+        subject: { kind: 'invitation', id: row.id },
+        data: { email, role: input.role, expiresAt: expiresAt.toISOString() },
+      });
+    }
     return row;
   });
   if (!invitation) throw new Error('Inserting an invitation returned no row');
   return { id: invitation.id, token, expiresAt };
 }
 
+export type InvitationState = 'pending' | 'accepted' | 'revoked' | 'expired';
+
+function invitationState(
+  row: { acceptedAt: Date | null; revokedAt: Date | null; expiresAt: Date },
+  now: Date,
+): InvitationState {
+  if (row.acceptedAt !== null) return 'accepted';
+  if (row.revokedAt !== null) return 'revoked';
+  return row.expiresAt.getTime() <= now.getTime() ? 'expired' : 'pending';
+}
+
+const UNUSABLE: Record<Exclude<InvitationState, 'pending'>, string> = {
+  accepted: 'This invitation was already accepted. Sign in with the account that accepted it.',
+  revoked: 'This invitation was withdrawn or replaced by a newer one. Ask whoever invited you.',
+  expired: 'This invitation has expired. Ask whoever invited you for a new one.',
+};
+
+/**
+ * The invitation a token names, if it can still be accepted. Whoever holds the token learns
+ * why it cannot (used, withdrawn, expired); without it, nothing about any invitation.
+ */
 async function findPendingInvitation(db: Executor, token: string, now: Date) {
   const [row] = await db
     .select({
@@ -254,22 +304,22 @@ async function findPendingInvitation(db: Executor, token: string, now: Date) {
       role: invitations.role,
       orgName: organisations.name,
       expiresAt: invitations.expiresAt,
+      acceptedAt: invitations.acceptedAt,
+      revokedAt: invitations.revokedAt,
     })
     .from(invitations)
     .innerJoin(organisations, eq(organisations.id, invitations.orgId))
-    .where(
-      and(
-        eq(invitations.tokenHash, hashToken(token)),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, now),
-      ),
-    );
+    .where(eq(invitations.tokenHash, hashToken(token)));
   if (!row) {
     throw new DomainError(
       'not-found',
-      'This invitation is not valid: it was used, replaced or has expired.',
+      'This invitation link is not valid. Check that it was copied whole, or ask for a new one.',
+      { details: { reason: 'unknown' } },
     );
+  }
+  const state = invitationState(row, now);
+  if (state !== 'pending') {
+    throw new DomainError('not-found', UNUSABLE[state], { details: { reason: state } });
   }
   return row;
 }
@@ -283,6 +333,7 @@ export async function describeInvitation(db: Database, token: string, now: Date 
     role: invitation.role,
     organisationName: invitation.orgName,
     hasAccount: existing !== undefined,
+    expiresAt: invitation.expiresAt,
   };
 }
 
@@ -331,11 +382,137 @@ export async function acceptInvitation(
       .insert(memberships)
       .values({ userId, orgId: invitation.orgId, role: invitation.role })
       .onConflictDoNothing();
-    await tx
+    // Of two acceptances racing with one link, one wins; the other rolls back, account and all.
+    const [accepted] = await tx
       .update(invitations)
       .set({ acceptedAt: now, acceptedBy: userId })
-      .where(eq(invitations.id, invitation.id));
+      .where(
+        and(
+          eq(invitations.id, invitation.id),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+        ),
+      )
+      .returning({ id: invitations.id });
+    if (!accepted) {
+      throw new DomainError('conflict', 'This invitation was accepted or withdrawn meanwhile.');
+    }
+    await appendAuditEvent(tx, {
+      orgId: invitation.orgId,
+      actor: { kind: 'user', id: userId },
+      action: 'invitation.accepted',
+      subject: { kind: 'invitation', id: invitation.id },
+      data: { email: invitation.email, role: invitation.role, createdAccount },
+    });
     return { orgId: invitation.orgId, role: invitation.role, createdAccount };
+  });
+}
+
+/** The organisations the actor may invite members into (see requireInviter). */
+export async function invitableOrganisations(
+  db: Database,
+  actor: Actor,
+): Promise<{ id: string; name: string; kind: OrgKind }[]> {
+  const candidates = await listOrganisations(db, actor);
+  const allowed: { id: string; name: string; kind: OrgKind }[] = [];
+  for (const org of candidates) {
+    if (org.relation === 'serving-integrator') continue;
+    try {
+      await requireInviter(db, actor, org);
+      allowed.push({ id: org.id, name: org.name, kind: org.kind });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  return allowed;
+}
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  state: InvitationState;
+  invitedByName: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+async function requireInvitableOrg(db: Database, actor: Actor, orgId: string) {
+  const [org] = await db.select().from(organisations).where(eq(organisations.id, orgId));
+  if (!org) throw new DomainError('not-found', 'No such organisation.', { details: { orgId } });
+  await requireInviter(db, actor, org);
+  return org;
+}
+
+/** The invitations of an organisation, newest first, for whoever may invite into it. */
+export async function listInvitations(
+  db: Database,
+  actor: Actor,
+  input: { orgId: string },
+  now: Date = new Date(),
+): Promise<InvitationView[]> {
+  const org = await requireInvitableOrg(db, actor, input.orgId);
+  const rows = await db
+    .select({
+      id: invitations.id,
+      email: invitations.email,
+      role: invitations.role,
+      invitedByName: users.name,
+      createdAt: invitations.createdAt,
+      expiresAt: invitations.expiresAt,
+      acceptedAt: invitations.acceptedAt,
+      revokedAt: invitations.revokedAt,
+    })
+    .from(invitations)
+    .innerJoin(users, eq(users.id, invitations.invitedBy))
+    .where(eq(invitations.orgId, org.id))
+    .orderBy(desc(invitations.createdAt))
+    .limit(200);
+  return rows.map((row) => ({ ...row, state: invitationState(row, now) }));
+}
+
+/** Withdraws a pending invitation: its link stops working at once. */
+export async function revokeInvitation(
+  db: Database,
+  actor: Actor,
+  input: { invitationId: string },
+  now: Date = new Date(),
+): Promise<{ revokedAt: Date }> {
+  const [invitation] = await db
+    .select({ id: invitations.id, orgId: invitations.orgId })
+    .from(invitations)
+    .where(eq(invitations.id, input.invitationId));
+  if (!invitation) {
+    throw new DomainError('not-found', 'No such invitation.', {
+      details: { invitationId: input.invitationId },
+    });
+  }
+  await requireInvitableOrg(db, actor, invitation.orgId);
+  return db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(invitations)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(invitations.id, invitation.id),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+        ),
+      )
+      .returning({ email: invitations.email, role: invitations.role });
+    if (!revoked) {
+      throw new DomainError('conflict', 'This invitation was already accepted or withdrawn.');
+    }
+    await appendAuditEvent(tx, {
+      orgId: invitation.orgId,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'invitation.revoked',
+      subject: { kind: 'invitation', id: invitation.id },
+      data: { email: revoked.email, role: revoked.role, reason: 'withdrawn' },
+    });
+    return { revokedAt: now };
   });
 }
 

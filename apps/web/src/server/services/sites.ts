@@ -9,6 +9,7 @@ import {
   requireAccessibleSite,
 } from './access.ts';
 import type { Actor } from './actor.ts';
+import { appendAuditEvent } from './audit-log.ts';
 import { actingIntegratorOrg, servingAdminIntegrators } from './organisations.ts';
 
 export interface SiteFields {
@@ -116,6 +117,13 @@ export async function createSite(
         .insert(integratorClients)
         .values({ integratorOrgId: grantTo, ownerOrgId: created.id, createdBy: actor.userId });
       ownerRow = created;
+      await appendAuditEvent(tx, {
+        orgId: grantTo,
+        actor: { kind: 'user', id: actor.userId },
+        action: 'organisation.created',
+        subject: { kind: 'organisation', id: created.id },
+        data: { name: created.name, kind: created.kind },
+      });
     }
     if (!ownerRow) throw new Error('createSite: no owner organisation');
     const [site] = await tx
@@ -135,6 +143,14 @@ export async function createSite(
         .insert(siteGrants)
         .values({ siteId: site.id, integratorOrgId: grantTo, grantedBy: actor.userId });
     }
+    await appendAuditEvent(tx, {
+      orgId: grantTo ?? ownerRow.id,
+      siteId: site.id,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'site.created',
+      subject: { kind: 'site', id: site.id },
+      data: { name: site.name, ownerOrgId: ownerRow.id, grantedTo: grantTo ?? null },
+    });
     return { row: site, ownerName: ownerRow.name };
   });
   return toSite(row, ownerName);
@@ -148,10 +164,10 @@ export async function updateSite(
   patch: Partial<SiteFields>,
 ): Promise<SiteView> {
   const site = await requireAccessibleSite(db, actor, siteId);
-  const mayEdit =
-    hasRoleIn(actor, site.ownerOrgId, ['owner-approver']) ||
-    (await grantedIntegratorOrgIds(db, actor, site.id, ['integrator-admin'])).length > 0;
-  if (!mayEdit) {
+  const actingOrgId = hasRoleIn(actor, site.ownerOrgId, ['owner-approver'])
+    ? site.ownerOrgId
+    : (await grantedIntegratorOrgIds(db, actor, site.id, ['integrator-admin'])).sort()[0];
+  if (actingOrgId === undefined) {
     throw new DomainError(
       'forbidden',
       'Only an owner approver or a granted integrator admin can edit this site.',
@@ -165,7 +181,19 @@ export async function updateSite(
     ...dhcpColumns(patch.dhcpRange),
   };
   if (Object.keys(changes).length === 0) return toSite(site, await ownerName(db, site.ownerOrgId));
-  const [row] = await db.update(sites).set(changes).where(eq(sites.id, site.id)).returning();
-  if (!row) throw new DomainError('not-found', 'No such site.', { details: { siteId } });
+  const row = await db.transaction(async (tx) => {
+    const [updated] = await tx.update(sites).set(changes).where(eq(sites.id, site.id)).returning();
+    if (!updated) throw new DomainError('not-found', 'No such site.', { details: { siteId } });
+    await appendAuditEvent(tx, {
+      orgId: actingOrgId,
+      siteId: site.id,
+      actor: { kind: 'user', id: actor.userId },
+      action: 'site.updated',
+      subject: { kind: 'site', id: site.id },
+      // The fields, not their values: network notes can be long and are the owner's business.
+      data: { fields: Object.keys(changes).sort(), name: updated.name },
+    });
+    return updated;
+  });
   return toSite(row, await ownerName(db, row.ownerOrgId));
 }

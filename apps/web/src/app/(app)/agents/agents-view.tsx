@@ -18,8 +18,11 @@ import {
 type AgentView = RouterOutputs['agents']['list'][number];
 type IssuedToken = RouterOutputs['agents']['createEnrollmentToken'];
 
-/** Heartbeat fields (last seen, outbox depth) change without an event; they are re-read. */
-const HEARTBEAT_REFRESH_MS = 30_000;
+/**
+ * Status, last contact, version and outbox depth arrive over the live feed (each heartbeat the
+ * server records is announced); this slow re-read only covers a feed that is down or lagging.
+ */
+const FALLBACK_REFRESH_MS = 5 * 60_000;
 
 const TTL_OPTIONS = [
   { value: '1h', label: '1 hour' },
@@ -41,7 +44,7 @@ export function AgentsView() {
   const input = { siteId };
   const agents = useQuery({
     ...trpc.agents.list.queryOptions(input),
-    refetchInterval: HEARTBEAT_REFRESH_MS,
+    refetchInterval: FALLBACK_REFRESH_MS,
   });
   const adminSites = new Set((enrollable.data ?? []).map((site) => site.id));
 

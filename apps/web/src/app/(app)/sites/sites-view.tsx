@@ -1,6 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
 import { useRef, useState, type FormEvent } from 'react';
 import { Field } from '~/app/_components/field.tsx';
 import type { RouterInputs } from '~/server/api/root.ts';
@@ -38,6 +39,7 @@ export function SitesView({
                 <th scope="col">Owner</th>
                 <th scope="col">Address</th>
                 <th scope="col">DHCP range</th>
+                <th scope="col">Cases</th>
               </tr>
             </thead>
             <tbody>
@@ -48,6 +50,10 @@ export function SitesView({
                   <td>{site.address || '—'}</td>
                   <td>
                     {site.dhcpRange ? `${site.dhcpRange.start} – ${site.dhcpRange.end}` : '—'}
+                  </td>
+                  <td>
+                    <Link href={`/cases?site=${site.id}`}>Cases</Link> ·{' '}
+                    <Link href={`/cases/open?site=${site.id}`}>Open cases…</Link>
                   </td>
                 </tr>
               ))}

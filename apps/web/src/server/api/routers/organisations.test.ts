@@ -3,6 +3,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadActor } from '../../services/actor.ts';
 import { callerFor, outcomeOf, useWorld, type CallerName } from '../../test-support/world.ts';
+import { createCaller } from '../root.ts';
+import { createInnerTRPCContext } from '../trpc.ts';
 
 describe('organisations.list', () => {
   const t = useWorld({ beforeAll, afterAll });
@@ -211,6 +213,7 @@ describe('organisations.acceptInvitation', () => {
       role: 'technician',
       organisationName: 'Northwind Integrators',
       hasAccount: false,
+      expiresAt: expect.any(Date) as unknown,
     });
     await anonymous.organisations.acceptInvitation({
       token,
@@ -264,5 +267,104 @@ describe('organisations.acceptInvitation', () => {
   it('refuses an unknown token', async () => {
     const call = callerFor(t.db, null).organisations.invitation({ token: 'x'.repeat(43) });
     expect(await outcomeOf(call)).toBe('NOT_FOUND');
+  });
+});
+
+describe('organisations.invitations and revokeInvitation', () => {
+  const t = useWorld({ beforeAll, afterAll });
+  const expected: Record<CallerName | 'anonymous', { list: string; revoke: string }> = {
+    integratorAdmin: { list: 'OK', revoke: 'OK' },
+    technician: { list: 'FORBIDDEN', revoke: 'FORBIDDEN' },
+    integratorAuditor: { list: 'FORBIDDEN', revoke: 'FORBIDDEN' },
+    ownerApprover: { list: 'NOT_FOUND', revoke: 'NOT_FOUND' },
+    ownerAuditor: { list: 'FORBIDDEN', revoke: 'FORBIDDEN' },
+    foreignIntegratorAdmin: { list: 'NOT_FOUND', revoke: 'NOT_FOUND' },
+    foreignOwnerApprover: { list: 'NOT_FOUND', revoke: 'NOT_FOUND' },
+    anonymous: { list: 'UNAUTHORIZED', revoke: 'UNAUTHORIZED' },
+  };
+  for (const [caller, outcome] of Object.entries(expected)) {
+    it(`answers ${caller} ${outcome.list} listing and ${outcome.revoke} withdrawing the home integrator's invitations`, async () => {
+      const { id } = await t.as('integratorAdmin').organisations.invite({
+        orgId: t.world.orgs.integrator.id,
+        email: `listed-for-${caller}@northwind.test`,
+        role: 'technician',
+      });
+      const api = t.as(caller as CallerName);
+      const list = api.organisations.invitations({ orgId: t.world.orgs.integrator.id });
+      expect(await outcomeOf(list)).toBe(outcome.list);
+      expect(await outcomeOf(api.organisations.revokeInvitation({ invitationId: id }))).toBe(
+        outcome.revoke,
+      );
+    });
+  }
+
+  it('offers each admin the organisations it may invite into', async () => {
+    const names = async (caller: CallerName) =>
+      (await t.as(caller).organisations.invitable()).map((org) => org.name);
+    // Harbour has an approver of its own, who invites there; Northwind's admin does not.
+    expect(await names('integratorAdmin')).toEqual(['Northwind Integrators']);
+    expect(await names('ownerApprover')).toEqual(['Harbour Bakery']);
+    expect(await names('foreignIntegratorAdmin')).toEqual(['Southwind Integrators']);
+    expect(await outcomeOf(t.as('technician').organisations.invitable())).toBe('FORBIDDEN');
+  });
+
+  it('lists states newest first and says why a link no longer works', async () => {
+    const admin = t.as('integratorAdmin');
+    const anonymous = callerFor(t.db, null);
+    const orgId = t.world.orgs.integrator.id;
+    const withdrawn = await admin.organisations.invite({
+      orgId,
+      email: 'w@n.test',
+      role: 'auditor',
+    });
+    await admin.organisations.revokeInvitation({ invitationId: withdrawn.id });
+    const used = await admin.organisations.invite({ orgId, email: 'u@n.test', role: 'auditor' });
+    await anonymous.organisations.acceptInvitation({
+      token: used.token,
+      name: 'U',
+      password: 'a long enough password',
+    });
+    const stale = await admin.organisations.invite({ orgId, email: 's@n.test', role: 'auditor' });
+    await t.db
+      .update(schema.invitations)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(schema.invitations.id, stale.id));
+
+    const listed = await admin.organisations.invitations({ orgId });
+    const states = Object.fromEntries(listed.map((row) => [row.email, row.state]));
+    expect(states).toMatchObject({
+      'w@n.test': 'revoked',
+      'u@n.test': 'accepted',
+      's@n.test': 'expired',
+    });
+    expect(listed[0]?.email).toBe('s@n.test');
+    expect(JSON.stringify(listed)).not.toContain(used.token);
+
+    const why = async (token: string) =>
+      anonymous.organisations.invitation({ token }).then(
+        () => 'valid',
+        (error: unknown) => (error as Error).message,
+      );
+    expect(await why(withdrawn.token)).toMatch(/withdrawn/);
+    expect(await why(used.token)).toMatch(/already accepted/);
+    expect(await why(stale.token)).toMatch(/expired/);
+    expect(await outcomeOf(admin.organisations.revokeInvitation({ invitationId: used.id }))).toBe(
+      'CONFLICT',
+    );
+  });
+
+  it('returns a link with the token in the fragment when the origin is known', async () => {
+    const created = await createCaller(
+      createInnerTRPCContext({
+        db: t.db,
+        actor: t.world.actors.integratorAdmin,
+        origin: 'https://custody.example.test',
+      }),
+    ).organisations.invite({
+      orgId: t.world.orgs.integrator.id,
+      email: 'linked@northwind.test',
+      role: 'technician',
+    });
+    expect(created.link).toBe(`https://custody.example.test/invite#${created.token}`);
   });
 });

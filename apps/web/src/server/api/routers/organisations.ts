@@ -5,8 +5,12 @@ import {
   acceptInvitation,
   createOrganisation,
   describeInvitation,
+  invitableOrganisations,
+  INVITE_PATH,
   inviteMember,
+  listInvitations,
   listOrganisations,
+  revokeInvitation,
   listSiteOwnerChoices,
 } from '../../services/organisations.ts';
 import { protectedProcedure, publicProcedure, roleProcedure } from '../trpc.ts';
@@ -31,14 +35,40 @@ export const organisationsRouter = {
     )
     .mutation(({ ctx, input }) => createOrganisation(ctx.db, ctx.actor, input)),
 
+  /**
+   * The link carries the token in its fragment (/invite#token): browsers never send a fragment
+   * to the server, so it stays out of request lines and logs.
+   */
   invite: roleProcedure('integrator-admin', 'owner-approver')
     .input(z.object({ orgId: IdSchema, email: z.email(), role: z.enum(ROLES) }))
-    .mutation(({ ctx, input }) => inviteMember(ctx.db, ctx.actor, input)),
+    .mutation(async ({ ctx, input }) => {
+      const created = await inviteMember(ctx.db, ctx.actor, input);
+      return {
+        ...created,
+        link: ctx.origin === null ? null : `${ctx.origin}${INVITE_PATH}#${created.token}`,
+      };
+    }),
 
-  /** What an invitation link offers; anyone holding the link may ask. */
+  /** Organisations the caller may invite members into. */
+  invitable: roleProcedure('integrator-admin', 'owner-approver').query(({ ctx }) =>
+    invitableOrganisations(ctx.db, ctx.actor),
+  ),
+
+  invitations: roleProcedure('integrator-admin', 'owner-approver')
+    .input(z.object({ orgId: IdSchema }))
+    .query(({ ctx, input }) => listInvitations(ctx.db, ctx.actor, input)),
+
+  revokeInvitation: roleProcedure('integrator-admin', 'owner-approver')
+    .input(z.object({ invitationId: IdSchema }))
+    .mutation(({ ctx, input }) => revokeInvitation(ctx.db, ctx.actor, input)),
+
+  /**
+   * What an invitation link offers; anyone holding the link may ask. A mutation, so the token
+   * travels in a POST body: queries are GETs, with their input in the URL.
+   */
   invitation: publicProcedure
     .input(z.object({ token: TokenSchema }))
-    .query(({ ctx, input }) => describeInvitation(ctx.db, input.token)),
+    .mutation(({ ctx, input }) => describeInvitation(ctx.db, input.token)),
 
   acceptInvitation: publicProcedure
     .input(

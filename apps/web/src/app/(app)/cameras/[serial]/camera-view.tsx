@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { RouterOutputs } from '~/server/api/root.ts';
 import { useTRPC } from '~/trpc/react.tsx';
+import { OpenCaseButton } from '../../cases/open-case-button.tsx';
 import { AccessBadge } from '../../fleet/fleet-view.tsx';
 import { AGENT_STATUS_LABELS, Time, formatAbsolute, useNow } from '../../fleet/format.tsx';
 import { LiveStatus, useFleetLive, useThrottled } from '../../fleet/use-fleet-live.tsx';
@@ -91,6 +92,7 @@ export function CameraView({ serial }: { serial: string }) {
         {data.model ? ` · ${data.model}` : ''}
       </h1>
       <LiveStatus state={live} />
+      <OpenCaseButton serial={data.serial} />
       <section aria-labelledby="identity-heading">
         <h2 id="identity-heading">Identity and state</h2>
         <dl className="facts">
@@ -145,7 +147,8 @@ export function CameraView({ serial }: { serial: string }) {
                 <Time value={data.ownership.attestedAt} now={now} />
                 {data.ownership.circumstances ? ` (${data.ownership.circumstances})` : ''}
               </>
-            )}
+            )}{' '}
+            <Link href={`/cameras/${data.serial}/ownership`}>Ownership records and evidence</Link>
           </Fact>
           <Fact term="Agent">
             {data.agent === null ? (

@@ -7,12 +7,13 @@ export const dynamic = 'force-dynamic';
 
 function handle(request: Request): Promise<Response> {
   const { auth, origins } = getAuthRuntime();
-  const { database, gateway } = getRuntime();
+  const { database, gateway, vault } = getRuntime();
   return handleTrpcRequest(request, {
     db: database.db,
     auth,
     origins,
     fleetFeed: fleetFeedFor(database.db, gateway),
+    vault,
   });
 }
 
