@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDomainError } from '@custody/core';
 import * as schema from '@custody/db/schema';
@@ -292,6 +292,51 @@ describe('the credential clean-up path', () => {
 });
 
 describe('the recommission path with a software reset', () => {
+  it('does not queue the factory default when its audit write fails, and keeps the grant', async () => {
+    const { record, agentId } = await newCase();
+    await triage(record, [{ password: SECRET_WORDS[0]!, outcome: 'works', isAdmin: true }]);
+    await chooseRecommission(t.db, tech(), {
+      caseId: record.id,
+      reason: 'The configuration is unknown; the owner wants a clean start.',
+    });
+    await recordOwnershipAs(t.db, t.world, record.serial);
+    const waiting = await reload(t.db, record.id);
+    const { grantId } = await approveDirectly(t.db, t.world, waiting, {
+      verb: 'factory-default-hard',
+      agentId,
+    });
+    await t.db.execute(sql`
+      create function refuse_reset_audit() returns trigger language plpgsql as $$
+      begin
+        if new.action = 'case.reset-started' then raise exception 'audit storage unavailable'; end if;
+        return new;
+      end $$`);
+    await t.db.execute(sql`
+      create trigger refuse_reset_audit before insert on audit_events
+      for each row execute function refuse_reset_audit()`);
+    try {
+      const error = await startReset(t.db, tech(), { caseId: record.id }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/audit log could not record/);
+    } finally {
+      await t.db.execute(sql`drop trigger refuse_reset_audit on audit_events`);
+      await t.db.execute(sql`drop function refuse_reset_audit()`);
+    }
+    const commands = await t.db
+      .select()
+      .from(schema.commands)
+      .where(eq(schema.commands.caseId, record.id));
+    expect(commands.filter((command) => command.verb.startsWith('factory-default'))).toEqual([]);
+    const [grant] = await t.db.select().from(approvalGrants).where(eq(approvalGrants.id, grantId));
+    expect(grant?.usedAt).toBeNull();
+    expect((await reload(t.db, record.id)).state.status).toBe('approved');
+
+    const resetting = await startReset(t.db, tech(), { caseId: record.id });
+    expect(resetting.state).toEqual({ status: 'resetting', method: 'software-hard' });
+  });
+
   it('consumes the grant with the reset, provisions on return and goes back to provisioning when verification fails', async () => {
     const { record, agentId } = await newCase();
     await triage(record, [{ password: SECRET_WORDS[0]!, outcome: 'works', isAdmin: true }]);
