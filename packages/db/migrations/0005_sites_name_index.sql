@@ -1,0 +1,1 @@
+CREATE INDEX "sites_name_idx" ON "sites" USING btree ("name","id");
