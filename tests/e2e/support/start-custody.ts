@@ -11,6 +11,8 @@ export interface StartedCustody {
   url: string;
   email: string;
   oneTimePassword: string;
+  /** Everything the server has written so far (the banner, then e.g. the demo's progress). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -35,8 +37,15 @@ export async function startCustody(options: {
   project: string;
   port: number;
   dataDirPrefix: string;
+  /** More environment for the server, e.g. CUSTODY_DEMO. */
+  env?: Record<string, string>;
 }): Promise<StartedCustody> {
-  const env = { ...process.env, HOST: '127.0.0.1', PORT: String(options.port) };
+  const env = {
+    ...process.env,
+    ...options.env,
+    HOST: '127.0.0.1',
+    PORT: String(options.port),
+  };
   const child: ChildProcess =
     options.project === 'postgresql'
       ? spawn('pnpm', ['exec', 'tsx', 'e2e/serve-on-postgres.ts'], {
@@ -71,7 +80,7 @@ export async function startCustody(options: {
     const email = /first administrator: (\S+)/.exec(banner)?.[1];
     const oneTimePassword = /one-time password:\s+(\S+)/.exec(banner)?.[1];
     if (!url || !email || !oneTimePassword) throw new Error(`unexpected banner:\n${banner}`);
-    return { url, email, oneTimePassword, stop: () => stopGroup(child) };
+    return { url, email, oneTimePassword, output: () => output, stop: () => stopGroup(child) };
   } catch (error) {
     await stopGroup(child);
     throw error;

@@ -3,7 +3,7 @@ import type { Credentials } from '@custody/vapix';
 import { describe, expect, it } from 'vitest';
 import type { CameraAccess, Observation } from '../camera-access.ts';
 import { DEFAULT_JOB_TIMING, silentJobLogger, type JobContext } from '../job-context.ts';
-import { runProvision } from './provision-verb.ts';
+import { isPosixTimeZone, runProvision } from './provision-verb.ts';
 
 const SERIAL = 'ACCC8E000001';
 const URL = 'http://10.0.0.5';
@@ -218,5 +218,16 @@ describe('runProvision', () => {
       });
       expect(camera.reads()).toBeGreaterThan(1);
     });
+  });
+});
+
+describe('isPosixTimeZone', () => {
+  it('tells POSIX zones, DST rules with transition times included, from IANA names', () => {
+    for (const zone of ['UTC0', 'CET-1CEST,M3.5.0,M10.5.0/3', '<+0330>-3:30', 'EST5EDT']) {
+      expect(isPosixTimeZone(zone), zone).toBe(true);
+    }
+    for (const zone of ['Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1', 'UTC']) {
+      expect(isPosixTimeZone(zone), zone).toBe(false);
+    }
   });
 });

@@ -50,9 +50,13 @@ const ADMIN_ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'ptz'];
 /** The VMS records and shows live view; it needs no administration rights on the camera. */
 const VMS_ROLES: readonly Role[] = ['operator', 'viewer', 'ptz'];
 
-/** `CET-1CEST,M3.5.0,M10.5.0/3` or `UTC0`, as opposed to an IANA name such as `Europe/Paris`. */
-function isPosixTimeZone(zone: string): boolean {
-  return !zone.includes('/') && /^(<[^>]+>|[A-Za-z]{3,})[-+]?\d/.test(zone);
+/**
+ * `CET-1CEST,M3.5.0,M10.5.0/3` or `UTC0`, as opposed to an IANA name such as `Europe/Paris`: a
+ * POSIX zone's name is followed by its offset. A slash says nothing: POSIX rules use it for the
+ * transition time (`/3`).
+ */
+export function isPosixTimeZone(zone: string): boolean {
+  return /^(<[^>]+>|[A-Za-z]{3,})[-+]?\d/.test(zone);
 }
 
 function policyOf(observation: Observation): PasswordPolicy | undefined {
