@@ -9,6 +9,7 @@ import { OpenCaseButton } from '../../cases/open-case-button.tsx';
 import { AccessBadge } from '../../fleet/fleet-view.tsx';
 import { AGENT_STATUS_LABELS, Time, formatAbsolute, useNow } from '../../fleet/format.tsx';
 import { LiveStatus, useFleetLive, useThrottled } from '../../fleet/use-fleet-live.tsx';
+import { CameraCredentials } from './camera-credentials.tsx';
 
 type Camera = RouterOutputs['cameras']['get'];
 type TimelineEntry = Camera['timeline'][number];
@@ -167,6 +168,7 @@ export function CameraView({ serial }: { serial: string }) {
           </Fact>
         </dl>
       </section>
+      <CameraCredentials serial={data.serial} />
       <section aria-labelledby="addresses-heading">
         <h2 id="addresses-heading">Address history</h2>
         {data.addresses.length === 0 ? (

@@ -74,8 +74,18 @@ export function HandoverView({ caseId, canConfirm }: { caseId: string; canConfir
           , <a href={exportUrl('json')}>JSON</a>
         </span>
         <span>
-          All verified cases of {data.site.name}: <a href={siteExportUrl('pdf')}>PDF</a>,{' '}
-          <a href={siteExportUrl('csv')}>CSV</a>, <a href={siteExportUrl('json')}>JSON</a>
+          All verified cases of {data.site.name}:{' '}
+          <a href={siteExportUrl('pdf')} aria-label="Site export (PDF)">
+            PDF
+          </a>
+          ,{' '}
+          <a href={siteExportUrl('csv')} aria-label="Site export (CSV)">
+            CSV
+          </a>
+          ,{' '}
+          <a href={siteExportUrl('json')} aria-label="Site export (JSON)">
+            JSON
+          </a>
         </span>
       </div>
       {canConfirm && data.case.status === 'verified' ? <ConfirmForm caseId={caseId} /> : null}
