@@ -418,7 +418,7 @@ test('an inherited camera is recommissioned for its owner: triage, ownership, ap
   const versions = await trpc(admin.page, 'query', 'vault.versions', { serial: INHERITED });
   expect(versions.status).toBe(200);
   const secrets = [NOTES_PASSWORD];
-  for (const account of ['admin', 'vms']) {
+  for (const account of ['admin']) {
     const version = dataOf<{ id: string; account: string; status: string }[]>(versions.body).find(
       (row) => row.account === account && row.status === 'active',
     );
@@ -432,6 +432,22 @@ test('an inherited camera is recommissioned for its owner: triage, ownership, ap
     expect(password.length).toBeGreaterThanOrEqual(12);
     secrets.push(password);
   }
+
+  // The VMS password through the camera page, as the technician's VMS form tells them to.
+  await admin.page.goto(`/cameras/${INHERITED}`);
+  const vmsVersions = admin.page.getByRole('group', { name: /VMS/ });
+  await vmsVersions.getByText(/^Reveal the .*vms.* password \(version 1\)$/i).click();
+  await vmsVersions
+    .getByLabel('Reason', { exact: true })
+    .fill('Re-adding the recommissioned camera to AXIS Camera Station.');
+  await vmsVersions.getByRole('button', { name: 'Reveal password' }).click();
+  const shown = vmsVersions.getByLabel(/^Password of /);
+  await expect(shown).toBeVisible();
+  const vmsPassword = await shown.inputValue();
+  expect(vmsPassword.length).toBeGreaterThanOrEqual(12);
+  secrets.push(vmsPassword);
+  await vmsVersions.getByRole('button', { name: 'Hide' }).click();
+  await expect(shown).toHaveCount(0);
 
   // The handover: model, serial, owner and credential references, never a password.
   await tech.getByRole('link', { name: 'Handover record' }).click();
