@@ -564,6 +564,12 @@ export const commands = pgTable(
     index('commands_pending_expiry_idx')
       .on(t.expiresAt)
       .where(sql`${t.status} in ('queued', 'dispatched')`),
+    // The fleet audit's "never verified after a reset": each camera's latest completed reset.
+    index('commands_reset_serial_idx')
+      .on(t.serial, t.completedAt)
+      .where(
+        sql`${t.status} = 'succeeded' and ${t.verb} in ('factory-default-soft', 'factory-default-hard', 'watch-for-device')`,
+      ),
   ],
 );
 
@@ -581,7 +587,10 @@ export const verifications = pgTable(
     snapshotDocumentId: uuid('snapshot_document_id').references(() => documents.id),
     createdAt: createdAt(),
   },
-  (t) => [index('verifications_case_idx').on(t.caseId)],
+  (t) => [
+    index('verifications_case_idx').on(t.caseId),
+    index('verifications_serial_idx').on(t.serial, t.createdAt),
+  ],
 );
 
 export const auditEvents = pgTable(
@@ -607,4 +616,135 @@ export const auditEvents = pgTable(
     index('audit_events_site_idx').on(t.siteId, t.seq),
     index('audit_events_action_actor_idx').on(t.action, t.actorId, t.at),
   ],
+);
+
+/**
+ * A bulk password rotation over a selection of cameras: a canary batch first, then waves. Its
+ * cameras are `rotation_items`; the rotation engine (web) drives both from command results.
+ */
+export const rotationJobs = pgTable(
+  'rotation_jobs',
+  {
+    id: id(),
+    /** The organisation running it (an integrator, or an owner on its own sites). */
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organisations.id),
+    /** What the user selected (sites, a fleet filter or serials), as they asked for it. */
+    selection: jsonb('selection').notNull(),
+    /** The account whose password changes on each camera. */
+    account: credentialAccount('account').notNull().default('admin'),
+    canarySize: integer('canary_size').notNull(),
+    waveSize: integer('wave_size').notNull(),
+    /** Failures in one wave (canary included) that stop the job before the next wave. */
+    maxFailures: integer('max_failures').notNull().default(0),
+    /** running, paused, stopped, completed or cancelled; decided by the rotation engine. */
+    status: text('status').notNull().default('running'),
+    /** The wave under way: 0 is the canary. */
+    currentWave: integer('current_wave').notNull().default(0),
+    /** Why the job stopped (a lockout signal, too many failures, a user), in words. */
+    stopReason: text('stop_reason'),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('rotation_jobs_org_idx').on(t.orgId, t.createdAt),
+    index('rotation_jobs_active_idx')
+      .on(t.status)
+      .where(sql`${t.status} in ('running', 'paused')`),
+  ],
+);
+
+export const rotationItems = pgTable(
+  'rotation_items',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => rotationJobs.id, { onDelete: 'cascade' }),
+    serial: text('serial')
+      .notNull()
+      .references(() => cameras.serial),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    /** 0 is the canary batch. */
+    wave: integer('wave').notNull(),
+    /**
+     * queued, changing (the change command is out), checking (its outcome is unknown and the
+     * vault's versions are being tested), rotated, failed or skipped.
+     */
+    status: text('status').notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    /** The pending version vaulted before the change command carrying it was queued. */
+    credentialId: uuid('credential_id').references(() => credentials.id),
+    /** The command in flight (change or check). */
+    commandId: uuid('command_id').references(() => commands.id),
+    /** `{ code, message }` of the last failure, shown to the user. */
+    error: jsonb('error'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.serial] }),
+    index('rotation_items_job_wave_idx').on(t.jobId, t.wave, t.status),
+    index('rotation_items_command_idx').on(t.commandId),
+    uniqueIndex('rotation_items_active_serial_key')
+      .on(t.serial)
+      .where(sql`${t.status} in ('queued', 'changing', 'checking')`),
+  ],
+);
+
+/**
+ * Cameras known to be in the customer's VMS: confirmed at a case's handover, imported from the
+ * VMS's own list, or marked by hand. The fleet audit lists cameras without a row.
+ */
+export const vmsRegistrations = pgTable('vms_registrations', {
+  serial: text('serial')
+    .primaryKey()
+    .references(() => cameras.serial),
+  platform: text('platform').notNull().default(''),
+  /** case, import or manual. */
+  source: text('source').notNull(),
+  confirmedBy: uuid('confirmed_by').references(() => users.id),
+  confirmedAt: ts('confirmed_at').notNull().defaultNow(),
+});
+
+/** Per organisation: what the fleet documentation audit counts as a finding, and how often. */
+export const fleetAuditSettings = pgTable('fleet_audit_settings', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => organisations.id),
+  /** Firmware below this version is a finding; null: no floor. */
+  firmwareFloor: text('firmware_floor'),
+  /** A camera not seen for this many days is a finding. */
+  staleAfterDays: integer('stale_after_days').notNull().default(30),
+  /** How often a snapshot is taken for the trend. */
+  snapshotIntervalHours: integer('snapshot_interval_hours').notNull().default(24),
+  updatedBy: uuid('updated_by').references(() => users.id),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** The audit's counts at one moment, fleet-wide and per site, for the trend. */
+export const fleetAuditSnapshots = pgTable(
+  'fleet_audit_snapshots',
+  {
+    id: id(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organisations.id),
+    takenAt: ts('taken_at').notNull().defaultNow(),
+    /** scheduled or manual. */
+    trigger: text('trigger').notNull(),
+    cameraCount: integer('camera_count').notNull(),
+    /** Finding code → cameras with it, fleet-wide. */
+    totals: jsonb('totals').notNull(),
+    /** Site id → `{ cameras, findings: { code → count } }`. */
+    sites: jsonb('sites').notNull(),
+    /** The settings the audit ran with (floor, stale days). */
+    settings: jsonb('settings').notNull(),
+  },
+  (t) => [index('fleet_audit_snapshots_org_idx').on(t.orgId, t.takenAt)],
 );
