@@ -28,14 +28,14 @@ if (postgresUrl) {
       },
     });
   }
-  // Of the cross-app suites, only the web gateway's touch the database. Not `extends`: that
-  // would add this include to the integration project's instead of replacing it.
+  // Of the cross-app suites, only the web gateway's and bulk rotation's touch the database. Not
+  // `extends`: that would add this include to the integration project's instead of replacing it.
   projects.push({
     test: {
       root: 'tests',
       name: 'integration@postgresql',
       provide: { databaseUrl: postgresUrl },
-      include: ['integration/web-gateway*.test.ts'],
+      include: ['integration/web-gateway*.test.ts', 'integration/rotation*.test.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -46,7 +46,14 @@ export default defineConfig({
   },
   projects: [
     { name: 'pglite', use: { baseURL: `http://127.0.0.1:${PGLITE_PORT}` } },
-    { name: 'postgresql', use: { baseURL: `http://127.0.0.1:${POSTGRES_PORT}` } },
+    {
+      name: 'postgresql',
+      use: { baseURL: `http://127.0.0.1:${POSTGRES_PORT}` },
+      // Rotation and the worked example's case workflow on PostgreSQL are covered by the
+      // integration suites (web-gateway-cases), the fleet audit's queries by the web suite on
+      // PostgreSQL; CI time goes elsewhere.
+      testIgnore: ['**/rotation.spec.ts', '**/fleet-audit.spec.ts', '**/worked-example.spec.ts'],
+    },
   ],
   webServer: [
     {

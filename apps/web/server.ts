@@ -15,6 +15,9 @@ import { startAuth } from './src/server/auth/start-auth.ts';
 import { prepareDemo, type DemoRun } from './src/server/demo/start-demo.ts';
 import { setRuntime } from './src/server/runtime.ts';
 import { startCaseEngine } from './src/server/services/cases/case-engine.ts';
+import { startAuditScheduler } from './src/server/services/fleet-audit/audit-snapshots.ts';
+import { startRotationEngine } from './src/server/services/rotation/rotation-engine.ts';
+import { startRotationFeed } from './src/server/services/rotation/rotation-feed.ts';
 import { MasterKeyError } from './src/server/services/vault/master-keys.ts';
 import { startVault } from './src/server/services/vault/start-vault.ts';
 import { createVaultSecretsResolver } from './src/server/services/vault/vault-secrets-resolver.ts';
@@ -120,8 +123,13 @@ const gateway = await startAgentGateway({
 
 // Advances recommissioning cases from command results, in this and every other process.
 const caseEngine = await startCaseEngine({ database, vault });
+// Runs bulk password rotations from command results, likewise; the feed serves live progress.
+const rotationEngine = await startRotationEngine({ database, vault });
+const rotationFeed = await startRotationFeed(database);
+// Takes the fleet audit's scheduled snapshots; each is taken once whatever the process count.
+const auditScheduler = startAuditScheduler({ db: database.db });
 
-setRuntime({ database, gateway, vault, startedAt: new Date() });
+setRuntime({ database, gateway, vault, rotationFeed, startedAt: new Date() });
 
 const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
 await app.prepare();
@@ -189,6 +197,9 @@ async function shutdown(signal: string): Promise<void> {
   // Agents are told the server is going away (1001) and reconnect to another process or later.
   await gateway.close();
   await caseEngine.close();
+  await auditScheduler.close();
+  await rotationEngine.close();
+  await rotationFeed.close();
   await vaultService.close();
   server.closeIdleConnections();
   await new Promise<void>((done) => server.close(() => done()));

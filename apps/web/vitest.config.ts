@@ -8,6 +8,7 @@ export default defineProject({
   test: {
     name: 'web',
     include: ['src/**/*.test.ts'],
+    setupFiles: ['./src/server/test-support/cheap-password-hashing.ts'],
     // The first database test in a worker pays for a cold PGlite and the migrations.
     testTimeout: 60_000,
     hookTimeout: 60_000,

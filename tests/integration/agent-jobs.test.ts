@@ -325,6 +325,33 @@ describe.each(['5.51', '9.80', '10.12', '12.x'] as const)('jobs on a %s camera',
     expect(camera.users.get('root')?.password).toBe(ROTATED.password);
   });
 
+  it('rotates another account with the admin and proves its previous password fails', async () => {
+    const camera = await configured(firmware);
+    const previous: Credentials = { username: 'vms', password: 'Vms-Old-Pass-1' };
+    const next: Credentials = { username: 'vms', password: 'Vms-Rotated-Ibis-7745' };
+    const result = await agent().run(
+      command(
+        camera,
+        'rotate-credential',
+        { credential: 'admin', next: 'vms-next', previous: 'vms' },
+        { admin: OLD_ADMIN, 'vms-next': next, vms: previous },
+      ),
+    );
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      result: {
+        account: 'vms',
+        passwordChanged: true,
+        newCredentialWorks: true,
+        oldCredentialFails: true,
+        oldCredentialChecked: true,
+      },
+    });
+    expect(camera.users.get('vms')?.password).toBe(next.password);
+    expect(camera.users.get('root')?.password).toBe(OLD_ADMIN.password);
+    expect(JSON.stringify(result)).not.toContain(next.password);
+  });
+
   it('restarts the camera and waits until it is back', async () => {
     const camera = await configured(firmware);
     const boots = camera.state.bootCount;

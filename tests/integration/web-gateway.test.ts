@@ -68,7 +68,7 @@ async function startGatewayServer(
     heartbeatIntervalMs: 1_000,
     sweepIntervalMs: 500,
     // Every test enrolls from 127.0.0.1; the limits have tests of their own.
-    enrollRateRules: { perAddress: { limit: 1_000, windowMs: 60_000 } },
+    enrollRateRules: { perAddress: { limit: 1_000, windowSeconds: 60 } },
     log: silentGatewayLogger,
   });
   const events: FleetEvent[] = [];

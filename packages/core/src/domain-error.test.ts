@@ -33,6 +33,7 @@ describe('DomainError', () => {
       'not-found',
       'forbidden',
       'conflict',
+      'rate-limited',
     ]);
   });
 });

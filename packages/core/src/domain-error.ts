@@ -7,6 +7,8 @@ export const DOMAIN_ERROR_CODES = [
   'not-found',
   'forbidden',
   'conflict',
+  // Too many attempts for now; `details.retryAfterSeconds` says when the next one is allowed.
+  'rate-limited',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

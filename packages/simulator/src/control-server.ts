@@ -10,6 +10,17 @@ export interface ControlServer {
 
 const HoldSchema = z.object({ seconds: z.number().min(0).max(600) });
 const FaultSchema = z.object({ fault: z.enum(CAMERA_FAULTS).nullable() });
+const AnswerFaultSchema = z.object({
+  fault: z
+    .strictObject({
+      path: z.string().startsWith('/').max(200),
+      action: z.string().min(1).max(60).optional(),
+      times: z.number().int().min(1).max(10_000).optional(),
+      effect: z.enum(['drop', 'power-off']),
+      powerOnAfterMs: z.number().min(0).max(3_600_000).optional(),
+    })
+    .nullable(),
+});
 
 /** What the control API tells about a camera: never a password. */
 export function describeCamera(camera: SimulatedCamera) {
@@ -21,6 +32,7 @@ export function describeCamera(camera: SimulatedCamera) {
     httpsUrl: camera.httpsUrl,
     rtspUrl: camera.rtspUrl,
     state: camera.state,
+    answerFault: camera.pendingAnswerFault ?? null,
   };
 }
 
@@ -50,6 +62,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * POST /cameras/:serial/power-off | power-on | press-button | release-button | reboot
  * POST /cameras/:serial/hold-button     {"seconds": 20}; answers after the release
  * POST /cameras/:serial/fault           {"fault": "bricked" | "faulty-button" | "insufficient-power" | null}
+ * POST /cameras/:serial/answer-fault    {"fault": {"path": "/axis-cgi/pwdgrp.cgi", "action": "update",
+ *                                        "times": 1, "effect": "drop" | "power-off",
+ *                                        "powerOnAfterMs": 60000} | null}: the next matching
+ *                                        successful requests are carried out, then their answer is
+ *                                        lost (connection dropped, or the power goes)
  */
 export async function startControlServer(
   simulator: Simulator,
@@ -106,6 +123,17 @@ export async function startControlServer(
           });
         }
         camera.control.setFault(parsed.data.fault ?? undefined);
+        break;
+      }
+      case 'answer-fault': {
+        const parsed = AnswerFaultSchema.safeParse(body);
+        if (!parsed.success) {
+          return send(res, 400, {
+            error:
+              'expected {"fault": {"path": "/axis-cgi/…", "action"?: string, "times"?: number, "effect": "drop" | "power-off", "powerOnAfterMs"?: number} | null}',
+          });
+        }
+        camera.control.setAnswerFault(parsed.data.fault ?? undefined);
         break;
       }
       default:

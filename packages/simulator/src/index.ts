@@ -3,6 +3,7 @@ export type { AnnounceOptions, Simulator, SimulatorOptions } from './simulator.t
 export { BUTTON_RESET_HOLD_MS, CAMERA_FAULTS, SimulatedCamera } from './simulated-camera.ts';
 export type {
   AddCameraOptions,
+  AnswerFault,
   CameraControl,
   CameraFault,
   CameraPhase,

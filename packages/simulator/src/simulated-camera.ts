@@ -53,6 +53,11 @@ export interface AddCameraOptions {
   latencyMs?: number;
   jitterMs?: number;
   dropRate?: number;
+  /**
+   * Chance (0..1) that a request is carried out (answered 2xx) and then its connection closes
+   * before the answer goes out: the change took effect, and the client cannot tell.
+   */
+  dropAfterRate?: number;
   /** Simulated downtime of a reboot or factory default, in ms (default 30 000). */
   rebootMs?: number;
   /** Simulated time between the ports opening and systemready "yes", in ms (default 1 000). */
@@ -124,8 +129,27 @@ export interface CameraStats {
   requests: number;
   authFailures: number;
   dropped: number;
+  /** Requests carried out whose answer was lost (`dropAfterRate`, an answer fault). */
+  answersLost: number;
   blocked: number;
   rtspRequests: number;
+}
+
+/**
+ * What happens to the answer of the next requests that match `path` (and `action`, when given)
+ * and succeed (2xx): the device has carried them out, and then the client never hears so.
+ */
+export interface AnswerFault {
+  /** The request path, e.g. `/axis-cgi/pwdgrp.cgi`. */
+  path: string;
+  /** Only requests whose form or query `action` (CGIs) or JSON `method` is this, e.g. `update`. */
+  action?: string;
+  /** How many matching requests it hits (default 1). */
+  times?: number;
+  /** `drop`: the connection closes unanswered; `power-off`: the camera loses power instead of answering. */
+  effect: 'drop' | 'power-off';
+  /** With `power-off`: power returns after this many simulated ms (without, it stays off). */
+  powerOnAfterMs?: number;
 }
 
 export interface CameraControl {
@@ -137,6 +161,8 @@ export interface CameraControl {
   holdButton(seconds: number): Promise<void>;
   setFault(fault: CameraFault | undefined): void;
   reboot(): void;
+  /** Arms (or, with undefined, clears) a fault on the answer of the next matching requests. */
+  setAnswerFault(fault: AnswerFault | undefined): void;
 }
 
 export interface CameraIdentity {
@@ -153,6 +179,7 @@ export interface CameraSettings {
   latencyMs: number;
   jitterMs: number;
   dropRate: number;
+  dropAfterRate: number;
   rebootMs: number;
   readyDelayMs: number;
   https: boolean;
@@ -176,6 +203,7 @@ export class SimulatedCamera {
     requests: 0,
     authFailures: 0,
     dropped: 0,
+    answersLost: 0,
     blocked: 0,
     rtspRequests: 0,
   };
@@ -193,6 +221,7 @@ export class SimulatedCamera {
   private phaseValue: CameraPhase = 'off';
   private powered = false;
   private fault: CameraFault | undefined;
+  private answerFault: { fault: AnswerFault; left: number } | undefined;
   private endpoint: CameraEndpoint | undefined;
   private pendingMove: { address?: string } | undefined;
   private readonly servers: CameraServers;
@@ -247,6 +276,10 @@ export class SimulatedCamera {
         this.fault = fault;
       },
       reboot: () => this.reboot('reboot'),
+      setAnswerFault: (fault) => {
+        this.answerFault =
+          fault === undefined ? undefined : { fault: { ...fault }, left: fault.times ?? 1 };
+      },
     };
   }
 
@@ -345,6 +378,44 @@ export class SimulatedCamera {
   /** Draws from the camera's seeded generator: true means drop this connection unanswered. */
   shouldDrop(): boolean {
     return this.settings.dropRate > 0 && this.random() < this.settings.dropRate;
+  }
+
+  /** Draws from the camera's seeded generator: true means carry the request out, then drop it. */
+  shouldDropAnswer(): boolean {
+    return this.settings.dropAfterRate > 0 && this.random() < this.settings.dropAfterRate;
+  }
+
+  /**
+   * The armed answer fault, when this successful request matches it; each match uses one of
+   * its `times`.
+   */
+  takeAnswerFault(path: string, action: () => string | undefined): AnswerFault | undefined {
+    const armed = this.answerFault;
+    if (!armed || armed.fault.path !== path) return undefined;
+    if (armed.fault.action !== undefined && armed.fault.action !== action()) return undefined;
+    armed.left -= 1;
+    if (armed.left <= 0) this.answerFault = undefined;
+    return armed.fault;
+  }
+
+  /** The answer fault still armed, if any. */
+  get pendingAnswerFault(): (AnswerFault & { left: number }) | undefined {
+    return this.answerFault && { ...this.answerFault.fault, left: this.answerFault.left };
+  }
+
+  /**
+   * The password `username` currently takes, or undefined when there is no such account: for
+   * tests and benchmarks in the simulator's process, which check what the device really holds.
+   * Nothing over the network (VAPIX or the control API) ever tells a password.
+   */
+  passwordOf(username: string): string | undefined {
+    return this.users.get(username)?.password;
+  }
+
+  /** Power lost in the middle of a request: off now, back on after `powerOnAfterMs` when given. */
+  losePower(powerOnAfterMs: number | undefined): void {
+    this.powerOff();
+    if (powerOnAfterMs !== undefined) this.schedule(powerOnAfterMs, () => this.powerOn());
   }
 
   /** Real milliseconds to wait before answering. */

@@ -45,6 +45,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   jitterMs?: number;
   dropRate?: number;
+  /** Default chance that a request is carried out and its answer lost (see AddCameraOptions). */
+  dropAfterRate?: number;
   seed?: number;
   /** >1 runs simulated time (reboots, button holds, nonce lifetime, blocks) faster. */
   timeScale?: number;
@@ -136,6 +138,7 @@ function announcedDevice(camera: SimulatedCamera, endpoint: CameraEndpoint): Ann
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   checkRate('dropRate', options.dropRate);
+  checkRate('dropAfterRate', options.dropAfterRate);
   checkDuration('latencyMs', options.latencyMs);
   checkDuration('jitterMs', options.jitterMs);
   const clock = options.clock ?? createScaledClock(options.timeScale ?? 1);
@@ -259,6 +262,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         throw new Error(`unknown firmware "${String(cameraOptions.firmware)}"`);
       }
       checkRate('dropRate', cameraOptions.dropRate);
+      checkRate('dropAfterRate', cameraOptions.dropAfterRate);
       checkDuration('latencyMs', cameraOptions.latencyMs);
       checkDuration('jitterMs', cameraOptions.jitterMs);
       checkDuration('rebootMs', cameraOptions.rebootMs);
@@ -293,6 +297,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
           latencyMs: cameraOptions.latencyMs ?? options.latencyMs ?? 0,
           jitterMs: cameraOptions.jitterMs ?? options.jitterMs ?? 0,
           dropRate: cameraOptions.dropRate ?? options.dropRate ?? 0,
+          dropAfterRate: cameraOptions.dropAfterRate ?? options.dropAfterRate ?? 0,
           rebootMs: cameraOptions.rebootMs ?? options.rebootMs ?? 30_000,
           readyDelayMs: cameraOptions.readyDelayMs ?? options.readyDelayMs ?? 1_000,
           https: cameraOptions.https ?? true,

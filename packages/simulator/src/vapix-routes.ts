@@ -11,7 +11,14 @@ import {
   usergroupCgi,
 } from './cgi-endpoints.ts';
 import { errorPage } from './error-pages.ts';
-import { notFound, writeResponse, type RequestContext, type SimResponse } from './http-exchange.ts';
+import {
+  formParameters,
+  notFound,
+  parseJsonObject,
+  writeResponse,
+  type RequestContext,
+  type SimResponse,
+} from './http-exchange.ts';
 import {
   apiDiscovery,
   basicDeviceInfo,
@@ -84,6 +91,35 @@ function reply(res: ServerResponse, camera: SimulatedCamera, result: HandlerResu
   if (after) res.once('finish', () => setImmediate(after));
 }
 
+/** The CGI `action` or the JSON-RPC `method` a request asks for, for matching answer faults. */
+function requestedAction(context: RequestContext): string | undefined {
+  const action = formParameters(context).get('action');
+  if (action !== null) return action;
+  const method = parseJsonObject(context)?.method;
+  return typeof method === 'string' ? method : undefined;
+}
+
+/**
+ * The device has carried the request out; its answer is lost on the way back (a network fault,
+ * or power lost before answering). What the request set in motion (a reboot) still happens,
+ * unless the power went.
+ */
+function loseAnswer(
+  context: RequestContext,
+  result: HandlerResult,
+  effect: 'drop' | { powerOnAfterMs: number | undefined },
+): void {
+  const { camera, req } = context;
+  camera.stats.answersLost += 1;
+  if (effect === 'drop') {
+    req.socket.destroy();
+    const after = result.after;
+    if (after) setImmediate(after);
+    return;
+  }
+  camera.losePower(effect.powerOnAfterMs);
+}
+
 /**
  * Path and query of a request-target. A plain `/path?query` (what clients send) is split
  * directly; anything URL parsing could change (escapes, dot segments, `//`, a fragment) goes
@@ -153,6 +189,22 @@ export function createVapixHandler(moveCamera: AddressMover) {
       reply(res, camera, errorPage(camera.profile, 503, context.path));
       return;
     }
-    reply(res, camera, await handler(context));
+    const result = await handler(context);
+    if (result.status >= 200 && result.status < 300) {
+      const fault = camera.takeAnswerFault(context.path, () => requestedAction(context));
+      if (fault) {
+        loseAnswer(
+          context,
+          result,
+          fault.effect === 'drop' ? 'drop' : { powerOnAfterMs: fault.powerOnAfterMs },
+        );
+        return;
+      }
+      if (camera.shouldDropAnswer()) {
+        loseAnswer(context, result, 'drop');
+        return;
+      }
+    }
+    reply(res, camera, result);
   };
 }

@@ -708,6 +708,37 @@ describe('scheduling', () => {
     expect(executor.running).toBe(0);
   });
 
+  it('frees the slot once the verb is done, while the result is still being stored', async () => {
+    const storing = deferred();
+    const started: string[] = [];
+    const first = payloadOf({ serial: 'ACCC8E000031' });
+    const second = payloadOf({ serial: 'ACCC8E000032' });
+    const results = createMemoryResultStore();
+    const { executor } = harness({
+      maxConcurrent: 1,
+      results: {
+        ...results,
+        finish: async (stored) => {
+          if (stored.commandId === first.commandId) await storing.promise;
+          return results.finish(stored);
+        },
+      },
+      verbs: {
+        probe: (context) => {
+          started.push(context.commandId);
+          return Promise.resolve(succeeded({}));
+        },
+      },
+    });
+    const handled = [executor.handle(messageOf(first)), executor.handle(messageOf(second))];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The first result is not stored yet, and the second camera's command already ran.
+    expect(started).toEqual([first.commandId, second.commandId]);
+    storing.resolve();
+    await Promise.all(handled);
+    expect(results.get(first.commandId)).toMatchObject({ outcome: 'succeeded' });
+  });
+
   it('keeps arrival order on one camera even while the queued notice is being written', async () => {
     const gate = deferred();
     const slowQueued = deferred();

@@ -468,6 +468,9 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
           log.warn('command aborted by the shutdown; reporting it interrupted', { commandId });
           return await conclude(scrub, interrupted(commandId, serial));
         }
+        // The camera work is done: the next command may start while this one's result is
+        // stored and queued (the camera itself stays held until then).
+        releaseSlot();
         const stored: StoredResult = clean(
           scrub,
           {

@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '@custody/db';
 import type { AgentGateway } from './gateway/index.ts';
+import type { RotationFeed } from './services/rotation/rotation-feed.ts';
 import type { Vault } from './services/vault/vault.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface Runtime {
   gateway: AgentGateway;
   /** Seals and opens camera credentials under the master keys. */
   vault: Vault;
+  /** Live rotation progress (for the rotation pages and CLI). */
+  rotationFeed?: RotationFeed | undefined;
   startedAt: Date;
 }
 

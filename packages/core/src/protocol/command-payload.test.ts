@@ -253,6 +253,18 @@ describe('credentialRefsOf', () => {
   it('names nothing when the parameters do not parse', () => {
     expect(credentialRefsOf('soft-restart', { credential: 'Bad Ref' })).toEqual([]);
   });
+
+  it('names the previous password of a rotated account that is not the admin’s own', () => {
+    const params = { credential: 'admin', next: 'vms-next', previous: 'vms' };
+    expect(credentialRefsOf('rotate-credential', params)).toEqual(['admin', 'vms-next', 'vms']);
+    const secrets = {
+      admin: { username: 'root', password: `${PASSWORD}-admin` },
+      'vms-next': { username: 'vms', password: `${PASSWORD}-next` },
+    };
+    expect(issuePaths(rawCommand('rotate-credential', { params, secrets }))).toEqual([
+      'secrets.vms',
+    ]);
+  });
 });
 
 describe('paramsOf', () => {

@@ -65,6 +65,11 @@ export const CommandParamsSchemas = {
     credential: CredentialRefSchema,
     /** The account to change and its new password, already vaulted by the server. */
     next: CredentialRefSchema,
+    /**
+     * The account's password today, when the account is not `credential`'s own: the agent then
+     * proves it fails after the change. Agents that predate it ignore it (and cannot prove that).
+     */
+    previous: CredentialRefSchema.optional(),
   }),
   'soft-restart': z.object({ credential: CredentialRefSchema }),
   'factory-default-soft': z.object({ credential: CredentialRefSchema }),
@@ -165,6 +170,7 @@ export function credentialRefsOf(verb: CommandVerb, params: unknown): string[] {
   for (const key of [
     'credential',
     'next',
+    'previous',
     'admin',
     'serviceAccount',
     'vmsAccount',

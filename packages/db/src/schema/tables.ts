@@ -388,7 +388,13 @@ export const credentials = pgTable(
     createdBy: uuid('created_by').references(() => users.id),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('credentials_version_key').on(t.serial, t.account, t.version)],
+  (t) => [
+    uniqueIndex('credentials_version_key').on(t.serial, t.account, t.version),
+    // The fleet audit's "no documented credential" over every camera, and rotation's selection.
+    index('credentials_active_admin_idx')
+      .on(t.serial)
+      .where(sql`${t.account} = 'admin' and ${t.status} = 'active'`),
+  ],
 );
 
 /**
@@ -680,7 +686,9 @@ export const rotationItems = pgTable(
     status: text('status').notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     /** The pending version vaulted before the change command carrying it was queued. */
-    credentialId: uuid('credential_id').references(() => credentials.id),
+    credentialId: uuid('credential_id').references(() => credentials.id, {
+      onDelete: 'set null',
+    }),
     /** The command in flight (change or check). */
     commandId: uuid('command_id').references(() => commands.id),
     /** `{ code, message }` of the last failure, shown to the user. */

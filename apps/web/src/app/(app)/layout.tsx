@@ -11,7 +11,8 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const actor = await currentActor();
   if (!actor) redirect('/sign-in');
   if (actor.passwordChangeRequired) redirect('/change-password');
-  const roles = [...new Set(actor.memberships.map((m) => m.role))].join(', ');
+  const roleList = [...new Set(actor.memberships.map((m) => m.role))];
+  const roles = roleList.join(', ');
   return (
     <>
       <a href="#content" className="skip-link">
@@ -21,7 +22,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
         <a href="/sites" className="brand">
           Custody
         </a>
-        <MainNav />
+        <MainNav roles={roleList} />
         <div className="who">
           <span>
             {actor.name} <span className="muted">({roles || 'no role yet'})</span>

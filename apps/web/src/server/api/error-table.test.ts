@@ -1,7 +1,7 @@
 import { DOMAIN_ERROR_CODES, DomainError } from '@custody/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DOMAIN_TO_TRPC, fieldErrorsOf, toTRPCError } from './error-table.ts';
+import { DOMAIN_TO_TRPC, fieldErrorsOf, retryAfterOf, toTRPCError } from './error-table.ts';
 
 describe('the domain error table', () => {
   it('maps every domain error code', () => {
@@ -14,6 +14,18 @@ describe('the domain error table', () => {
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toBe('No such site.');
     expect(error.cause).toBe(cause);
+  });
+
+  it('answers a rate-limited call with TOO_MANY_REQUESTS and when to try again', () => {
+    const cause = new DomainError('rate-limited', 'Too many.', {
+      details: { retryAfterSeconds: 90.2 },
+    });
+    expect(toTRPCError(cause).code).toBe('TOO_MANY_REQUESTS');
+    expect(retryAfterOf(cause)).toBe(91);
+    expect(retryAfterOf(new DomainError('rate-limited', 'Too many.'))).toBeNull();
+    expect(
+      retryAfterOf(new DomainError('forbidden', 'No.', { details: { retryAfterSeconds: 5 } })),
+    ).toBeNull();
   });
 });
 

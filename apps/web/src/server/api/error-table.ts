@@ -10,11 +10,19 @@ export const DOMAIN_TO_TRPC: Readonly<Record<DomainErrorCode, TRPC_ERROR_CODE_KE
   'approval-refused': 'FORBIDDEN',
   forbidden: 'FORBIDDEN',
   'not-found': 'NOT_FOUND',
+  'rate-limited': 'TOO_MANY_REQUESTS',
   'chain-broken': 'INTERNAL_SERVER_ERROR',
 };
 
 export function toTRPCError(error: DomainError): TRPCError {
   return new TRPCError({ code: DOMAIN_TO_TRPC[error.code], message: error.message, cause: error });
+}
+
+/** Seconds until a rate-limited caller may try again, from the domain error behind a failure. */
+export function retryAfterOf(cause: unknown): number | null {
+  if (!(cause instanceof DomainError) || cause.code !== 'rate-limited') return null;
+  const seconds = cause.details.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : null;
 }
 
 export type FieldErrors = Record<string, string[]>;

@@ -2,8 +2,10 @@ import type { Database } from '@custody/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Auth } from '../auth/create-auth.ts';
 import type { FleetFeed } from '../services/fleet-feed.ts';
+import type { RotationFeed } from '../services/rotation/rotation-feed.ts';
 import type { Vault } from '../services/vault/vault.ts';
 import { refuseCrossSiteMutation } from './csrf.ts';
+import { retryAfterOf } from './error-table.ts';
 import { appRouter } from './root.ts';
 import { createTRPCContext } from './trpc.ts';
 
@@ -17,6 +19,8 @@ export interface TrpcHttpDependencies {
   fleetFeed?: FleetFeed | null | undefined;
   /** The credential vault (the process's). */
   vault?: Vault | null | undefined;
+  /** Live rotation progress for subscriptions (the process's feed). */
+  rotationFeed?: RotationFeed | null | undefined;
 }
 
 /** The origin the request came from if it is one of Custody's, else the first of them. */
@@ -48,7 +52,13 @@ export async function handleTrpcRequest(
         fleetFeed: dependencies.fleetFeed,
         origin: originOf(request, dependencies.origins),
         vault: dependencies.vault,
+        rotationFeed: dependencies.rotationFeed,
       }),
+    // A rate-limited call is a 429 (the error table); Retry-After says when to try again.
+    responseMeta({ errors }) {
+      const retryAfter = errors.map((error) => retryAfterOf(error.cause)).find((s) => s !== null);
+      return retryAfter == null ? {} : { headers: { 'retry-after': String(retryAfter) } };
+    },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);

@@ -4,12 +4,14 @@ import { approvalsRouter } from './routers/approvals.ts';
 import { auditRouter } from './routers/audit.ts';
 import { camerasRouter } from './routers/cameras.ts';
 import { casesRouter } from './routers/cases.ts';
+import { fleetAuditRouter } from './routers/fleet-audit.ts';
 import { fleetRouter } from './routers/fleet.ts';
 import { grantsRouter } from './routers/grants.ts';
 import { handoverRouter } from './routers/handover.ts';
 import { meRouter } from './routers/me.ts';
 import { organisationsRouter } from './routers/organisations.ts';
 import { ownershipRouter } from './routers/ownership.ts';
+import { rotationRouter } from './routers/rotation.ts';
 import { sitesRouter } from './routers/sites.ts';
 import { vaultRouter } from './routers/vault.ts';
 import { createCallerFactory, router } from './trpc.ts';
@@ -28,6 +30,8 @@ export const appRouter = router({
   handover: handoverRouter,
   vault: vaultRouter,
   audit: auditRouter,
+  fleetAudit: fleetAuditRouter,
+  rotation: rotationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,6 +2,7 @@ import { isDomainError, type DomainErrorCode } from '@custody/core';
 import type { Database } from '@custody/db';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
+import { retryAfterOf } from './error-table.ts';
 
 /** Who a route handler acts for: null when nobody is signed in (or still on a one-time password). */
 export type ActorOfRequest = (request: Request) => Promise<Actor | null>;
@@ -31,6 +32,7 @@ const STATUS: Readonly<Record<DomainErrorCode, number>> = {
   'approval-refused': 403,
   forbidden: 403,
   'not-found': 404,
+  'rate-limited': 429,
   'chain-broken': 500,
 };
 
@@ -55,12 +57,15 @@ export function responseForError(error: unknown, what: string): Response {
         : typeof reason === 'string' && UNSUPPORTED_MEDIA.has(reason)
           ? 415
           : STATUS[error.code];
-    return errorResponse(status, error.message, {
+    const response = errorResponse(status, error.message, {
       code: error.code,
       ...(typeof error.details.field === 'string' ? { field: error.details.field } : {}),
       ...(typeof reason === 'string' ? { reason } : {}),
       ...(typeof error.details.refusal === 'string' ? { refusal: error.details.refusal } : {}),
     });
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== null) response.headers.set('retry-after', String(retryAfter));
+    return response;
   }
   console.error(`${what} failed:`, error);
   return errorResponse(500, `${what} failed on the server.`);

@@ -5,8 +5,9 @@ import superjson from 'superjson';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
 import type { FleetFeed } from '../services/fleet-feed.ts';
+import type { RotationFeed } from '../services/rotation/rotation-feed.ts';
 import type { Vault } from '../services/vault/vault.ts';
-import { fieldErrorsOf, toTRPCError } from './error-table.ts';
+import { fieldErrorsOf, retryAfterOf, toTRPCError } from './error-table.ts';
 
 export interface TRPCContext {
   db: Database;
@@ -18,6 +19,8 @@ export interface TRPCContext {
   origin: string | null;
   /** The credential vault; null where none is loaded (reveals then fail). */
   vault: Vault | null;
+  /** Live rotation progress for subscriptions; null where no rotation feed runs. */
+  rotationFeed: RotationFeed | null;
 }
 
 export interface InnerContextOptions {
@@ -26,6 +29,7 @@ export interface InnerContextOptions {
   fleetFeed?: FleetFeed | null | undefined;
   origin?: string | null | undefined;
   vault?: Vault | null | undefined;
+  rotationFeed?: RotationFeed | null | undefined;
 }
 
 /** The context without HTTP: what tests and server-side callers build directly. */
@@ -36,6 +40,7 @@ export function createInnerTRPCContext(options: InnerContextOptions): TRPCContex
     fleetFeed: options.fleetFeed ?? null,
     origin: options.origin ?? null,
     vault: options.vault ?? null,
+    rotationFeed: options.rotationFeed ?? null,
   };
 }
 
@@ -47,6 +52,7 @@ export async function createTRPCContext(options: {
   fleetFeed?: FleetFeed | null | undefined;
   origin?: string | null | undefined;
   vault?: Vault | null | undefined;
+  rotationFeed?: RotationFeed | null | undefined;
 }): Promise<TRPCContext> {
   const session = await options.auth.api.getSession({ headers: options.headers });
   const actor = session ? await loadActor(options.db, session.user.id, session.session.id) : null;
@@ -56,6 +62,7 @@ export async function createTRPCContext(options: {
     fleetFeed: options.fleetFeed,
     origin: options.origin,
     vault: options.vault,
+    rotationFeed: options.rotationFeed,
   });
 }
 
@@ -75,6 +82,7 @@ const t = initTRPC.context<TRPCContext>().create({
         ...shape.data,
         domainCode: cause instanceof DomainError ? cause.code : null,
         fieldErrors: fieldErrorsOf(cause),
+        retryAfterSeconds: retryAfterOf(cause),
       },
     };
   },

@@ -6,6 +6,7 @@ import { USER_PASSWORD_MAX_LENGTH, USER_PASSWORD_MIN_LENGTH } from '../services/
 import { createAuthAudit } from './auth-audit-plugin.ts';
 import { CLIENT_ADDRESS_HEADER } from './client-address.ts';
 import { createLoginThrottle } from './login-throttle-plugin.ts';
+import { passwordHasher } from './password-hasher.ts';
 
 export interface CreateAuthOptions {
   db: Database;
@@ -70,6 +71,11 @@ export function createAuth({ db, secret, origins }: CreateAuthOptions) {
       disableSignUp: true,
       minPasswordLength: USER_PASSWORD_MIN_LENGTH,
       maxPasswordLength: USER_PASSWORD_MAX_LENGTH,
+      // better-auth's own scheme, through the hasher the account services use too.
+      password: {
+        hash: (password) => passwordHasher.hash(password),
+        verify: (input) => passwordHasher.verify(input),
+      },
     },
     session: {
       expiresIn: 60 * 60 * 24 * 7,

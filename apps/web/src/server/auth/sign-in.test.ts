@@ -1,6 +1,7 @@
 import type { Database, DatabaseHandle } from '@custody/db';
 import { memberships } from '@custody/db/schema';
 import { afterEach, describe, expect, it } from 'vitest';
+import { handleTrpcRequest } from '../api/http-handler.ts';
 import { appRouter } from '../api/root.ts';
 import { createCallerFactory, createTRPCContext } from '../api/trpc.ts';
 import { listAuditEvents, verifyAuditLog } from '../services/audit-log.ts';
@@ -151,6 +152,38 @@ describe('signing in', () => {
     });
     expect(await auth.api.getSession({ headers: laptop })).not.toBeNull();
     expect(await auth.api.getSession({ headers: phone })).toBeNull();
+  });
+
+  it('refuses a password change after five wrong current passwords with 429 and Retry-After', async () => {
+    const { db, auth, oneTimePassword } = await setUp();
+    const cookie = sessionCookie(await signIn(auth, { email: EMAIL, password: oneTimePassword }));
+    const change = (currentPassword: string) =>
+      handleTrpcRequest(
+        new Request(`${ORIGIN}/api/trpc/me.changePassword`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: ORIGIN, cookie },
+          body: JSON.stringify({
+            json: {
+              currentPassword,
+              newPassword: 'a brand new passphrase',
+              confirmPassword: 'a brand new passphrase',
+            },
+          }),
+        }),
+        { db, auth, origins: [ORIGIN] },
+      );
+    for (let i = 0; i < 5; i++) {
+      expect((await change(`wrong password ${i}`)).status).toBe(400);
+    }
+    const refused = await change(oneTimePassword);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    const body = (await refused.json()) as { error: { json: { data: unknown } } };
+    expect(body.error.json.data).toMatchObject({
+      domainCode: 'rate-limited',
+      retryAfterSeconds: retryAfter,
+    });
   });
 });
 

@@ -17,7 +17,7 @@ import {
 import { agentsWithSendableCommands, expireCommands } from './command-dispatch.ts';
 import type { CommandSigner } from './command-signing-key.ts';
 import {
-  createEnrollRateLimits,
+  DEFAULT_ENROLL_RATE_RULES,
   serveEnrollRequest,
   type EnrollRateRules,
 } from './enroll-endpoint.ts';
@@ -170,7 +170,7 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
     ...options.limits,
   };
   const acceptedVersions = [...(options.acceptedVersions ?? acceptedProtocolVersions())];
-  const enrollLimits = createEnrollRateLimits(options.enrollRateRules);
+  const enrollRules: EnrollRateRules = { ...DEFAULT_ENROLL_RATE_RULES, ...options.enrollRateRules };
   const sessions = new Set<AgentSession>();
   const byAgent = new Map<string, AgentSession>();
   const fleetListeners = new Set<(event: FleetEvent) => void>();
@@ -396,7 +396,7 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
         signer,
         gatewayUrl: gatewayUrlFor,
         log,
-        limits: enrollLimits,
+        rules: enrollRules,
       });
       return true;
     },

@@ -9,37 +9,43 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ADDRESS_HEADER } from '../auth/client-address.ts';
 import { openTestDatabase, seedWorld, type World } from '../test-support/world.ts';
 import { loadCommandSigningKey } from './command-signing-key.ts';
-import { createEnrollRateLimits, serveEnrollRequest } from './enroll-endpoint.ts';
+import { DEFAULT_ENROLL_RATE_RULES, serveEnrollRequest } from './enroll-endpoint.ts';
 import { createEnrollmentToken } from './enrollment.ts';
 import { silentGatewayLogger } from './gateway-logger.ts';
 
 let handle: DatabaseHandle;
 let world: World;
-let server: Server;
-let url: string;
 let keyDir: string;
+const servers: Server[] = [];
+/** The enroll URLs of two servers on one database, as two processes behind a load balancer. */
+const urls: string[] = [];
 
+// The tests share the database, and with it the counts: each uses client addresses of its own.
 beforeAll(async () => {
   handle = await openTestDatabase();
   world = await seedWorld(handle.db);
   keyDir = await mkdtemp(join(tmpdir(), 'custody-enroll-key-'));
   const signer = await loadCommandSigningKey(join(keyDir, 'key.pem'), silentGatewayLogger);
-  const limits = createEnrollRateLimits();
-  server = createServer((request, response) =>
-    serveEnrollRequest(request, response, {
-      db: handle.db,
-      signer,
-      gatewayUrl: () => 'ws://custody.test/agent/v1',
-      log: silentGatewayLogger,
-      limits,
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/agent/v1/enroll`;
+  for (let i = 0; i < 2; i++) {
+    const server = createServer((request, response) =>
+      serveEnrollRequest(request, response, {
+        db: handle.db,
+        signer,
+        gatewayUrl: () => 'ws://custody.test/agent/v1',
+        log: silentGatewayLogger,
+        rules: DEFAULT_ENROLL_RATE_RULES,
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}/agent/v1/enroll`);
+  }
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.all(
+    servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
   await handle.close();
   await rm(keyDir, { recursive: true, force: true });
 });
@@ -51,7 +57,7 @@ function publicKey(): string {
 
 // server.ts stamps the client address on every request; this test server does not, so the
 // tests set it themselves to stand for distinct clients.
-function enroll(address: string, token: string) {
+function enroll(address: string, token: string, url = urls[0]!) {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [CLIENT_ADDRESS_HEADER]: address },
@@ -84,7 +90,7 @@ describe('enrollment rate limits', () => {
   it('allows ten attempts a minute from one address, whatever they are', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const response = await fetch(url, {
+      const response = await fetch(urls[0]!, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [CLIENT_ADDRESS_HEADER]: '203.0.113.4' },
         body: '{"token":',
@@ -97,5 +103,26 @@ describe('enrollment rate limits', () => {
     expect(statuses.slice(0, 10).every((status) => status === 400)).toBe(true);
     expect(statuses[10]).toBe(429);
     expect((await enroll('203.0.113.5', guess())).status).toBe(401);
+  });
+
+  it('counts attempts in the database, so a second server process refuses a guesser too', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await enroll('198.51.100.20', guess(), urls[i % 2])).status).toBe(401);
+    }
+    const refused = await enroll('198.51.100.20', guess(), urls[1]);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(500);
+    expect((await enroll('198.51.100.20', guess(), urls[0])).status).toBe(429);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await fetch(urls[i % 2]!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [CLIENT_ADDRESS_HEADER]: '203.0.113.21' },
+        body: '{"token":',
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(0, 10).every((status) => status === 400)).toBe(true);
+    expect(statuses[10]).toBe(429);
   });
 });

@@ -4,36 +4,32 @@ import type { Database } from '@custody/db';
 import type { CommandSigner } from './command-signing-key.ts';
 import { enrollAgent } from './enrollment.ts';
 import { clientAddressOf } from '../auth/client-address.ts';
+import { hitThrottle, peekThrottle, type ThrottleRule } from '../services/login-throttle.ts';
 import { errorText, type GatewayLogger } from './gateway-logger.ts';
-import { createWindowLimiter, type WindowLimiter, type WindowRule } from './window-limiter.ts';
 
 /** A request is a token, a key, a name and a version: a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
 
-/** Attempts per client address; wrong tokens are counted more strictly. */
+/**
+ * Attempts per client address; wrong tokens are counted more strictly. The counts are kept in
+ * the database (see hitThrottle), so every server process sharing it enforces one limit.
+ */
 export interface EnrollRateRules {
-  perAddress: WindowRule;
-  badTokensPerAddress: WindowRule;
+  perAddress: ThrottleRule;
+  badTokensPerAddress: ThrottleRule;
 }
 
 export const DEFAULT_ENROLL_RATE_RULES: EnrollRateRules = {
-  perAddress: { limit: 10, windowMs: 60_000 },
-  badTokensPerAddress: { limit: 5, windowMs: 10 * 60_000 },
+  perAddress: { limit: 10, windowSeconds: 60 },
+  badTokensPerAddress: { limit: 5, windowSeconds: 10 * 60 },
 };
 
-export interface EnrollRateLimits {
-  attempts: WindowLimiter;
-  badTokens: WindowLimiter;
+export function enrollAddressKey(address: string): string {
+  return `enroll:address:${address}`;
 }
 
-/** The process's enrollment limits (in memory: see createWindowLimiter). */
-export function createEnrollRateLimits(rules: Partial<EnrollRateRules> = {}): EnrollRateLimits {
-  return {
-    attempts: createWindowLimiter(rules.perAddress ?? DEFAULT_ENROLL_RATE_RULES.perAddress),
-    badTokens: createWindowLimiter(
-      rules.badTokensPerAddress ?? DEFAULT_ENROLL_RATE_RULES.badTokensPerAddress,
-    ),
-  };
+export function enrollBadTokenKey(address: string): string {
+  return `enroll:bad-token:${address}`;
 }
 
 export interface EnrollEndpointContext {
@@ -42,7 +38,7 @@ export interface EnrollEndpointContext {
   /** The WebSocket URL agents dial, for this request (see gatewayUrlFor). */
   gatewayUrl: (request: IncomingMessage) => string | null;
   log: GatewayLogger;
-  limits: EnrollRateLimits;
+  rules: EnrollRateRules;
 }
 
 interface ErrorBody {
@@ -97,14 +93,23 @@ export async function handleEnrollRequest(
   response: ServerResponse,
   context: EnrollEndpointContext,
 ): Promise<void> {
-  // Counted before anything is read: a flood costs a map lookup, not a body or a query.
+  // Counted before the body is read: a flood costs one upsert a request, not a body and a
+  // token lookup.
   const address = clientAddressOf(request);
-  const attempt = context.limits.attempts.hit(address);
+  const attempt = await hitThrottle(
+    context.db,
+    enrollAddressKey(address),
+    context.rules.perAddress,
+  );
   if (!attempt.allowed) {
     tooMany(response, attempt.retryAfterSeconds);
     return;
   }
-  const guessing = context.limits.badTokens.peek(address);
+  const guessing = await peekThrottle(
+    context.db,
+    enrollBadTokenKey(address),
+    context.rules.badTokensPerAddress,
+  );
   if (!guessing.allowed) {
     tooMany(response, guessing.retryAfterSeconds);
     return;
@@ -163,7 +168,11 @@ export async function handleEnrollRequest(
       });
       return;
     }
-    const verdict = context.limits.badTokens.hit(address);
+    const verdict = await hitThrottle(
+      context.db,
+      enrollBadTokenKey(address),
+      context.rules.badTokensPerAddress,
+    );
     if (!verdict.allowed) {
       context.log.warn('Enrollment tokens keep failing from one address; refusing it a while.', {
         remote: address,

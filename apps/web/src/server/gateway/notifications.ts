@@ -74,6 +74,18 @@ export function notifyFleet(db: Database, event: FleetEvent): Promise<void> {
   return notify(db, FLEET_CHANNEL, JSON.stringify(event));
 }
 
+/** notifyFleet for many events, in one statement. */
+export async function notifyFleetMany(db: Database, events: readonly FleetEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const payloads = sql.join(
+    events.map((event) => sql`(${JSON.stringify(event)})`),
+    sql`, `,
+  );
+  await db.execute(
+    sql`select pg_notify(${FLEET_CHANNEL}, events.payload::text) from (values ${payloads}) as events(payload)`,
+  );
+}
+
 /** Parses a payload of another process; null for anything malformed. */
 export function parseNotification<T>(schema: z.ZodType<T>, payload: string): T | null {
   try {

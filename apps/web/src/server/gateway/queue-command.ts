@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import {
   CommandParamsSchemas,
   CommandVerbSchema,
@@ -14,7 +14,7 @@ import type { Database } from '@custody/db';
 // The schema entry only: queueCommand is reachable from route code, which must not bundle createDb.
 import * as schema from '@custody/db/schema';
 import { userReachesSite } from './command-access.ts';
-import { notifyCommandQueued, notifyFleet } from './notifications.ts';
+import { notifyCommandQueued, notifyFleet, notifyFleetMany } from './notifications.ts';
 
 const { agents, approvalGrants, cameras, commands } = schema;
 
@@ -67,12 +67,17 @@ function invalid(message: string, details: Record<string, unknown> = {}): Domain
   return new DomainError('invalid-input', message, { details });
 }
 
-/**
- * Queues a command for an agent and wakes the server process that holds its connection (any
- * process on the database: the NOTIFY goes out on commit). Validates what the agent would
- * refuse anyway, so a mistake shows up here and not as a refusal minutes later.
- */
-export async function queueCommand(db: Database, input: QueueCommandInput): Promise<QueuedCommand> {
+interface CheckedInput {
+  verb: CommandVerb;
+  serial: string;
+  params: Record<string, unknown>;
+  secretsRef: Record<string, string>;
+  ttlMs: number;
+  grantId: string | null;
+}
+
+/** What the agent would refuse anyway, checked before anything is written. */
+function checkInput(input: QueueCommandInput): CheckedInput {
   const verb = CommandVerbSchema.safeParse(input.verb);
   if (!verb.success) throw invalid(`Unknown verb "${String(input.verb)}".`);
   const serial = parseSerial(input.serial);
@@ -105,6 +110,24 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
   if (!isDestructiveVerb(verb.data) && grantId !== null) {
     throw invalid(`A ${verb.data} command does not take an approval.`);
   }
+  return {
+    verb: verb.data,
+    serial: serial.value,
+    params: params.data,
+    secretsRef,
+    ttlMs,
+    grantId,
+  };
+}
+
+/**
+ * Queues a command for an agent and wakes the server process that holds its connection (any
+ * process on the database: the NOTIFY goes out on commit). Validates what the agent would
+ * refuse anyway, so a mistake shows up here and not as a refusal minutes later.
+ */
+export async function queueCommand(db: Database, input: QueueCommandInput): Promise<QueuedCommand> {
+  const checked = checkInput(input);
+  const { secretsRef, ttlMs, grantId } = checked;
 
   return db.transaction(async (tx) => {
     const [agent] = await tx
@@ -127,10 +150,10 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
     const [camera] = await tx
       .select({ siteId: cameras.siteId, url: cameras.url })
       .from(cameras)
-      .where(eq(cameras.serial, serial.value));
+      .where(eq(cameras.serial, checked.serial));
     if (camera !== undefined && camera.siteId !== agent.siteId) {
       throw invalid('The camera is registered to another site than the agent.', {
-        serial: serial.value,
+        serial: checked.serial,
       });
     }
 
@@ -154,8 +177,8 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
         throw new DomainError('approval-refused', 'The approval is unknown, used or expired.');
       }
       if (
-        grant.verb !== verb.data ||
-        grant.serial !== serial.value ||
+        grant.verb !== checked.verb ||
+        grant.serial !== checked.serial ||
         grant.siteId !== agent.siteId ||
         grant.agentId !== agent.id
       ) {
@@ -166,7 +189,7 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
       }
       approval = {
         grantId: grant.id,
-        action: verb.data as ApprovalBinding['action'],
+        action: checked.verb as ApprovalBinding['action'],
         serial: grant.serial,
         siteId: grant.siteId,
         agentId: grant.agentId,
@@ -178,10 +201,10 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
       commandId,
       agentId: agent.id,
       siteId: agent.siteId,
-      serial: serial.value,
+      serial: checked.serial,
       ...(camera?.url ? { url: camera.url } : {}),
-      verb: verb.data,
-      params: params.data,
+      verb: checked.verb,
+      params: checked.params,
       approval,
       issuedAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
@@ -190,8 +213,8 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
     await tx.insert(commands).values({
       id: commandId,
       agentId: agent.id,
-      serial: serial.value,
-      verb: verb.data,
+      serial: checked.serial,
+      verb: checked.verb,
       params: payload.params,
       approvalGrantId: grantId,
       caseId: input.caseId ?? null,
@@ -206,5 +229,120 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
     await notifyCommandQueued(tx, agent.id);
     await notifyFleet(tx, { event: 'command', agentId: agent.id, commandId });
     return { commandId, expiresAt };
+  });
+}
+
+/** Command rows per insert statement when queueing many. */
+const INSERT_CHUNK = 500;
+
+/**
+ * queueCommand for many commands, in one transaction and a few statements in all instead of a
+ * handful per command: what a bulk operation queues per wave. The same checks, all or nothing.
+ * Destructive verbs are refused here: their approvals are consumed one at a time (queueCommand).
+ */
+export async function queueCommands(
+  db: Database,
+  inputs: readonly QueueCommandInput[],
+): Promise<QueuedCommand[]> {
+  if (inputs.length === 0) return [];
+  const checked = inputs.map((input) => {
+    if (isDestructiveVerb(input.verb)) {
+      throw invalid(`A ${input.verb} command is queued on its own, with its approval.`);
+    }
+    return checkInput(input);
+  });
+  return db.transaction(async (tx) => {
+    const agentRows = await tx
+      .select({ id: agents.id, siteId: agents.siteId, revokedAt: agents.revokedAt })
+      .from(agents)
+      .where(inArray(agents.id, [...new Set(inputs.map((input) => input.agentId))]));
+    const agentsById = new Map(agentRows.map((agent) => [agent.id, agent]));
+    const siteOf = (input: QueueCommandInput): string => {
+      const agent = agentsById.get(input.agentId);
+      if (agent === undefined) throw invalid('There is no such agent.', { agentId: input.agentId });
+      if (agent.revokedAt !== null) throw invalid('The agent was revoked.', { agentId: agent.id });
+      return agent.siteId;
+    };
+    const reaches = new Map<string, { userId: string; siteId: string; agentId: string }>();
+    for (const input of inputs) {
+      const siteId = siteOf(input);
+      if (input.requestedBy === null) continue;
+      reaches.set(`${input.requestedBy}|${siteId}`, {
+        userId: input.requestedBy,
+        siteId,
+        agentId: input.agentId,
+      });
+    }
+    // One check per person and site (a bulk operation has one person and a few sites).
+    for (const { userId, siteId, agentId } of reaches.values()) {
+      const [reach] = await tx
+        .select({ allowed: sql<boolean>`${userReachesSite(userId, siteId)}` })
+        .from(agents)
+        .where(eq(agents.id, agentId));
+      if (reach?.allowed !== true) {
+        throw new DomainError('forbidden', 'You no longer have access to this agent’s site.', {
+          details: { agentId },
+        });
+      }
+    }
+    const cameraRows = await tx
+      .select({ serial: cameras.serial, siteId: cameras.siteId, url: cameras.url })
+      .from(cameras)
+      .where(inArray(cameras.serial, [...new Set(checked.map((command) => command.serial))]));
+    const camerasBySerial = new Map(cameraRows.map((camera) => [camera.serial, camera]));
+
+    const now = new Date();
+    const rows = inputs.map((input, index) => {
+      const command = checked[index]!;
+      const siteId = siteOf(input);
+      const camera = camerasBySerial.get(command.serial);
+      if (camera !== undefined && camera.siteId !== siteId) {
+        throw invalid('The camera is registered to another site than the agent.', {
+          serial: command.serial,
+        });
+      }
+      const commandId = randomUUID();
+      const expiresAt = new Date(now.getTime() + command.ttlMs);
+      const payload: StoredPayload = {
+        commandId,
+        agentId: input.agentId,
+        siteId,
+        serial: command.serial,
+        ...(camera?.url ? { url: camera.url } : {}),
+        verb: command.verb,
+        params: command.params,
+        approval: null,
+        issuedAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+        nonce: randomBytes(24).toString('base64url'),
+      };
+      return {
+        id: commandId,
+        agentId: input.agentId,
+        serial: command.serial,
+        verb: command.verb,
+        params: payload.params,
+        approvalGrantId: null,
+        caseId: input.caseId ?? null,
+        requestedBy: input.requestedBy,
+        payload,
+        secretsRef: Object.keys(command.secretsRef).length > 0 ? command.secretsRef : null,
+        nonce: payload.nonce,
+        issuedAt: now,
+        expiresAt,
+        queuedAt: now,
+      };
+    });
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      await tx.insert(commands).values(rows.slice(start, start + INSERT_CHUNK));
+    }
+    for (const agentId of new Set(rows.map((row) => row.agentId))) {
+      await notifyCommandQueued(tx, agentId);
+    }
+    await notifyFleetMany(
+      tx,
+      rows.map((row) => ({ event: 'command' as const, agentId: row.agentId, commandId: row.id })),
+    );
+    return rows.map((row) => ({ commandId: row.id, expiresAt: row.expiresAt }));
   });
 }

@@ -2,9 +2,9 @@ import { webcrypto } from 'node:crypto';
 import { DomainError } from '@custody/core';
 import type { Database } from '@custody/db';
 import { authAccounts, authSessions, users } from '@custody/db/schema';
-import { hashPassword, verifyPassword } from 'better-auth/crypto';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { passwordHasher } from '../auth/password-hasher.ts';
 import { appendAccountEvent } from './account-audit.ts';
 import type { Executor } from './executor.ts';
 import {
@@ -71,7 +71,7 @@ export async function createPasswordUser(
     userId: user.id,
     accountId: user.id,
     providerId: CREDENTIAL_PROVIDER,
-    password: await hashPassword(input.password),
+    password: await passwordHasher.hash(input.password),
     passwordChangeRequired: input.passwordChangeRequired,
   });
   return user;
@@ -84,7 +84,7 @@ export async function setPassword(
   password: string,
   options: { passwordChangeRequired: boolean },
 ): Promise<void> {
-  const hash = await hashPassword(password);
+  const hash = await passwordHasher.hash(password);
   const updated = await db
     .update(authAccounts)
     .set({
@@ -123,7 +123,7 @@ export async function changeOwnPassword(
   const key = accountKey(input.email);
   const throttle = await peekThrottle(db, key, ACCOUNT_RULE);
   if (!throttle.allowed) {
-    throw new DomainError('forbidden', 'Too many wrong passwords. Try again later.', {
+    throw new DomainError('rate-limited', 'Too many wrong passwords. Try again later.', {
       details: { retryAfterSeconds: throttle.retryAfterSeconds },
     });
   }
@@ -136,7 +136,7 @@ export async function changeOwnPassword(
   if (!account?.password) {
     throw new DomainError('not-found', 'This account has no password to change.');
   }
-  if (!(await verifyPassword({ hash: account.password, password: input.currentPassword }))) {
+  if (!(await passwordHasher.verify({ hash: account.password, password: input.currentPassword }))) {
     await hitThrottle(db, key, ACCOUNT_RULE);
     throw new DomainError('invalid-input', 'The current password is not correct.', {
       details: { field: 'currentPassword' },
@@ -147,7 +147,7 @@ export async function changeOwnPassword(
       details: { field: 'newPassword' },
     });
   }
-  const hash = await hashPassword(input.newPassword);
+  const hash = await passwordHasher.hash(input.newPassword);
   await db.transaction(async (tx) => {
     await tx
       .update(authAccounts)

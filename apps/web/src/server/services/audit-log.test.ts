@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '@custody/db';
 import { openTestDatabase, seedWorld, type World } from '../test-support/world.ts';
 import {
   appendAuditEvent,
+  appendAuditEvents,
   countAuditActions,
   listAuditEvents,
   verifyAuditLog,
@@ -66,6 +67,32 @@ describe('the audit log', () => {
       ),
     );
     expect(await verifyAuditLog(handle.db)).toMatchObject({ ok: true });
+  });
+
+  it('appends many events at once in order, linked like single appends', async () => {
+    const single = await handle.db.transaction((tx) => appendAuditEvent(tx, entry()));
+    const batch = await handle.db.transaction((tx) =>
+      appendAuditEvents(
+        tx,
+        Array.from({ length: 7 }, (_, n) => entry({ action: 'test.batched', data: { n } })),
+      ),
+    );
+    expect(batch.map((event) => event.seq)).toEqual(
+      Array.from({ length: 7 }, (_, n) => single.seq + 1 + n),
+    );
+    expect(batch[0]?.prevHash).toBe(single.hash);
+    expect(batch.map((event) => event.content.data)).toEqual(
+      Array.from({ length: 7 }, (_, n) => ({ n })),
+    );
+    const after = await handle.db.transaction((tx) => appendAuditEvent(tx, entry()));
+    expect(after.prevHash).toBe(batch.at(-1)?.hash);
+    expect(await verifyAuditLog(handle.db)).toMatchObject({ ok: true });
+    await expect(
+      handle.db.transaction((tx) =>
+        appendAuditEvents(tx, [entry(), entry({ action: 'Not An Action' })]),
+      ),
+    ).rejects.toSatisfy((error) => isDomainError(error, 'invalid-input'));
+    expect(await handle.db.transaction((tx) => appendAuditEvents(tx, []))).toEqual([]);
   });
 
   it('refuses a malformed event and the transaction fails closed', async () => {

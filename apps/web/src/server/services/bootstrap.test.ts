@@ -1,6 +1,6 @@
 import { schema, type DatabaseHandle } from '@custody/db';
-import { verifyPassword } from 'better-auth/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { passwordHasher } from '../auth/password-hasher.ts';
 import { openTestDatabase } from '../test-support/world.ts';
 import { loadActor } from './actor.ts';
 import { bootstrapFirstAdmin, firstAdminBannerLines } from './bootstrap.ts';
@@ -27,7 +27,7 @@ describe('bootstrapFirstAdmin', () => {
     const [account] = await db.select().from(schema.authAccounts);
     expect(account?.password).not.toContain(outcome.oneTimePassword);
     expect(
-      await verifyPassword({ hash: account!.password!, password: outcome.oneTimePassword }),
+      await passwordHasher.verify({ hash: account!.password!, password: outcome.oneTimePassword }),
     ).toBe(true);
     const actor = await loadActor(db, account!.userId, null);
     expect(actor).toMatchObject({ passwordChangeRequired: true });

@@ -87,7 +87,13 @@ function secondsAgo(seconds: number): SQL {
   return sql`now() - ${seconds} * interval '1 second'`;
 }
 
-function filterConditions(query: FleetQuery): (SQL | undefined)[] {
+/** The fleet filters as SQL conditions on `cameras` (no tenancy: callers add it). */
+export function filterConditions(
+  query: Pick<
+    FleetQuery,
+    'siteId' | 'accessState' | 'model' | 'firmware' | 'seenWithin' | 'notSeenFor' | 'presence' | 'q'
+  >,
+): (SQL | undefined)[] {
   return [
     query.siteId === undefined ? undefined : eq(cameras.siteId, query.siteId),
     query.accessState === undefined

@@ -158,6 +158,10 @@ export function useWorld(hooks: {
     return { handle, world };
   };
   return {
+    /** The database handle, for what needs more than queries (LISTEN). */
+    get handle() {
+      return current().handle;
+    },
     get db() {
       return current().handle.db;
     },

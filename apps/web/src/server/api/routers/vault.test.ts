@@ -178,10 +178,7 @@ describe('the vault router', () => {
       { credentialId: ids.foreign, reason: REASON },
       at(5),
     ).catch((error: unknown) => error);
-    expect(refused).toMatchObject({
-      code: 'forbidden',
-      details: { reason: 'reveal-rate-limited', retryAfterSeconds: 5 * 60 },
-    });
+    expect(refused).toMatchObject({ code: 'rate-limited', details: { retryAfterSeconds: 5 * 60 } });
     expect(String((refused as Error).message)).not.toContain(PASSWORD);
     const refusals = await t.db
       .select()

@@ -27,7 +27,8 @@ import { addCandidate, chooseRecommission, runAccessCheck } from './case-triage.
 import type { CaseRecord } from './case-store.ts';
 import { getCaseView } from './case-view.ts';
 
-const { approvalGrants, credentialCandidates, credentials, verifications } = schema;
+const { approvalGrants, credentialCandidates, credentials, verifications, vmsRegistrations } =
+  schema;
 const vault = testVault();
 const SECRET_WORDS = ['Cand-Works-Quokka-41', 'Cand-Wrong-Okapi-77', 'Another-Wrong-Tapir-3'];
 
@@ -253,6 +254,13 @@ describe('the credential clean-up path', () => {
       platform: 'AXIS Camera Station',
     });
     expect(verified.status).toBe('verified');
+    // The confirmation registers the camera in the VMS for the fleet audit, in its transaction.
+    expect(
+      await t.db
+        .select({ platform: vmsRegistrations.platform, source: vmsRegistrations.source })
+        .from(vmsRegistrations)
+        .where(eq(vmsRegistrations.serial, record.serial)),
+    ).toEqual([{ platform: 'AXIS Camera Station', source: 'case' }]);
     const rows = await t.db.select().from(verifications).where(eq(verifications.caseId, record.id));
     expect(rows.map((row) => row.passed).sort()).toEqual([false, true]);
     const statuses = await t.db

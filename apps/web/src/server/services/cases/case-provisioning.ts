@@ -15,6 +15,7 @@ import type { Database } from '@custody/db';
 import * as schema from '@custody/db/schema';
 import type { Actor } from '../actor.ts';
 import type { Executor } from '../executor.ts';
+import { recordVmsRegistration } from '../fleet-audit/vms-registrations.ts';
 import { activateCredentialVersion, storeCredentialVersion } from '../vault/credential-store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { requireCaseWork } from './case-access.ts';
@@ -795,6 +796,13 @@ export async function confirmVms(
           confirmedAt: new Date().toISOString(),
         },
       }),
+    });
+    // The fleet audit's "not in the VMS" reads registrations; this confirmation is one.
+    await recordVmsRegistration(tx, {
+      serial: record.serial,
+      platform: parsed.platform,
+      source: 'case',
+      confirmedBy: actor.userId,
     });
     return reevaluate(tx, confirmed, actor, work.orgId);
   });

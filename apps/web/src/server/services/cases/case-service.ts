@@ -120,7 +120,10 @@ export async function openCasesForSite(
       const caseId = error.details.caseId;
       result.skipped.push({
         serial,
-        reason: 'It already has an open case.',
+        reason:
+          error.details.rotationJobId === undefined
+            ? 'It already has an open case.'
+            : 'Its password is being rotated.',
         caseId: typeof caseId === 'string' ? caseId : null,
       });
     }

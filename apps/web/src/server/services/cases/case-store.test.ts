@@ -1,7 +1,8 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDomainError } from '@custody/core';
 import type { DatabaseHandle } from '@custody/db';
-import { cameras } from '@custody/db/schema';
+import { cameras, rotationItems, rotationJobs } from '@custody/db/schema';
 import { openTestDatabase, seedWorld, type World } from '../../test-support/world.ts';
 import { listAuditEvents, verifyAuditLog } from '../audit-log.ts';
 import {
@@ -79,6 +80,35 @@ describe('the case store', () => {
     );
     const second = await open(serial);
     expect(second.id).not.toBe(first.id);
+  });
+
+  it('refuses a camera whose password a rotation is changing, and opens once it is done', async () => {
+    const serial = await insertCamera();
+    const [job] = await handle.db
+      .insert(rotationJobs)
+      .values({
+        orgId: world.orgs.integrator.id,
+        selection: { serials: [serial] },
+        canarySize: 1,
+        waveSize: 1,
+        createdBy: world.people.integratorAdmin.id,
+      })
+      .returning({ id: rotationJobs.id });
+    const jobId = job?.id ?? '';
+    await handle.db
+      .insert(rotationItems)
+      .values({ jobId, serial, siteId: world.sites.grantedSite.id, wave: 0, status: 'checking' });
+    const error = await open(serial).catch((caught: unknown) => caught);
+    expect(isDomainError(error, 'conflict')).toBe(true);
+    expect((error as { details: { rotationJobId: string } }).details.rotationJobId).toBe(jobId);
+    expect(await findOpenCase(handle.db, serial)).toBeNull();
+
+    await handle.db
+      .update(rotationItems)
+      .set({ status: 'rotated' })
+      .where(eq(rotationItems.serial, serial));
+    const record = await open(serial);
+    expect(record.status).toBe('opened');
   });
 
   it('refuses an unknown camera', async () => {

@@ -1,4 +1,4 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   ACCESS_STATES,
@@ -7,6 +7,7 @@ import {
   DomainError,
   INITIAL_CASE_STATE,
   RESET_METHODS,
+  ROTATION_IN_FLIGHT_STATUSES,
   TERMINAL_CASE_STATES,
   TRIAGE_PATHS,
   VERIFICATION_CHECK_KINDS,
@@ -20,7 +21,7 @@ import * as schema from '@custody/db/schema';
 import { appendAuditEvent } from '../audit-log.ts';
 import type { Executor } from '../executor.ts';
 
-const { cameras, cases } = schema;
+const { cameras, cases, rotationItems } = schema;
 
 /** Payload: CaseNotification as JSON. A case changed (any process); live case views reload it. */
 export const CASES_CHANNEL = 'custody_cases';
@@ -489,6 +490,26 @@ export async function openCase(tx: Executor, input: OpenCaseInput): Promise<Case
     .where(eq(cameras.serial, input.serial));
   if (camera === undefined) {
     throw new DomainError('not-found', 'No such camera.', { details: { serial: input.serial } });
+  }
+  // A rotation command out for the camera may leave it on either vaulted password: a case
+  // would test and change credentials under the rotation's feet. A queued item is skipped by
+  // the rotation engine when its turn comes, so only one in flight refuses the case.
+  const [rotating] = await tx
+    .select({ jobId: rotationItems.jobId })
+    .from(rotationItems)
+    .where(
+      and(
+        eq(rotationItems.serial, camera.serial),
+        inArray(rotationItems.status, [...ROTATION_IN_FLIGHT_STATUSES]),
+      ),
+    )
+    .limit(1);
+  if (rotating !== undefined) {
+    throw new DomainError(
+      'conflict',
+      `Camera ${camera.serial} is having its password rotated; open the case when the rotation has finished with it.`,
+      { details: { serial: camera.serial, caseId: null, rotationJobId: rotating.jobId } },
+    );
   }
   const [row] = await tx
     .insert(cases)

@@ -164,8 +164,8 @@ export async function revealCredential(
   );
   const minutes = Math.round(REVEAL_RATE_LIMIT.windowMs / 60_000);
   throw new DomainError(
-    'forbidden',
+    'rate-limited',
     `You have seen ${REVEAL_RATE_LIMIT.limit} passwords in the last ${minutes} minutes; try again in ${Math.ceil(retryAfterSeconds / 60)} min.`,
-    { details: { reason: 'reveal-rate-limited', retryAfterSeconds } },
+    { details: { retryAfterSeconds } },
   );
 }

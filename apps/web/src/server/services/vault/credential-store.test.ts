@@ -7,10 +7,14 @@ import { openTestDatabase, seedWorld, type World } from '../../test-support/worl
 import {
   CREDENTIAL_VERSIONS_KEPT,
   activateCredentialVersion,
+  activateCredentialVersions,
   discardPendingVersion,
+  discardPendingVersions,
   listCredentialVersions,
   readActiveCredential,
+  readCredentialForSerial,
   storeCredentialVersion,
+  storeCredentialVersions,
 } from './credential-store.ts';
 import { createMasterKeyRing, generateMasterKey } from './master-keys.ts';
 import { createVault, isVaultError } from './vault.ts';
@@ -227,5 +231,97 @@ describe('the credential store', () => {
     });
     expect(Object.keys(version ?? {})).not.toContain('ciphertext');
     expect(JSON.stringify(version)).not.toContain('listed-Secret-1');
+  });
+});
+
+describe('the credential store in bulk', () => {
+  const bulkInput = (serial: string, password: string) => ({
+    serial,
+    account: 'admin' as const,
+    username: 'root',
+    password,
+    createdBy: world.people.technician.id,
+    orgId: world.orgs.integrator.id,
+  });
+
+  it('stores, activates and discards many versions like one at a time, each audited', async () => {
+    const serials = [await newCamera(), await newCamera(), await newCamera()];
+    const first = await store(serials[0]!, 'bulk-old-Secret-0');
+    await activateCredentialVersion(handle.db, first.id);
+    const stored = await storeCredentialVersions(
+      handle.db,
+      vault,
+      serials.map((serial, n) => bulkInput(serial, `bulk-new-Secret-${n}`)),
+    );
+    expect(stored.map((row) => [row.serial, row.version])).toEqual([
+      [serials[0], 2],
+      [serials[1], 1],
+      [serials[2], 1],
+    ]);
+    for (const [n, row] of stored.entries()) {
+      const opened = await readCredentialForSerial(handle.db, vault, row.id, row.serial);
+      expect(opened?.password).toBe(`bulk-new-Secret-${n}`);
+    }
+    const activated = await activateCredentialVersions(handle.db, [stored[0]!.id, stored[1]!.id], {
+      orgId: world.orgs.integrator.id,
+    });
+    expect(activated).toEqual({ done: [stored[0]!.id, stored[1]!.id], refused: [] });
+    expect(await versionsOf(serials[0]!)).toEqual(['2:active', '1:retired']);
+    const discarded = await discardPendingVersions(handle.db, [stored[2]!.id, stored[0]!.id]);
+    expect(discarded).toEqual({
+      done: [stored[2]!.id],
+      refused: [{ id: stored[0]!.id, status: 'active' }],
+    });
+    expect(await versionsOf(serials[2]!)).toEqual([]);
+    // Activating again changes nothing; a retired version cannot come back.
+    expect(await activateCredentialVersions(handle.db, [stored[0]!.id, first.id])).toEqual({
+      done: [],
+      refused: [{ id: first.id, status: 'retired' }],
+    });
+    const events = await handle.db.select().from(auditEvents);
+    const about = (action: string, id: string) =>
+      events.filter((event) => event.action === action && event.subjectId === id).length;
+    expect(about('credential.stored', stored[1]!.id)).toBe(1);
+    expect(about('credential.activated', stored[0]!.id)).toBe(1);
+    expect(about('credential.discarded', stored[2]!.id)).toBe(1);
+    const activation = events.find(
+      (event) => event.action === 'credential.activated' && event.subjectId === stored[0]!.id,
+    );
+    expect((activation?.payload as { data: unknown }).data).toMatchObject({ retiredVersions: [1] });
+    expect(JSON.stringify(events)).not.toContain('bulk-new-Secret');
+  });
+
+  it('prunes beyond the kept versions in bulk too, never the active one', async () => {
+    const serial = await newCamera();
+    const first = await store(serial, 'prune-1-Secret');
+    await activateCredentialVersion(handle.db, first.id);
+    for (let n = 2; n <= 7; n += 1) {
+      await storeCredentialVersions(handle.db, vault, [bulkInput(serial, `prune-${n}-Secret`)]);
+    }
+    expect(await versionsOf(serial)).toEqual([
+      '7:pending',
+      '6:pending',
+      '5:pending',
+      '4:pending',
+      '3:pending',
+      '1:active',
+    ]);
+  });
+
+  it('refuses two versions of one account in one call, and an unknown camera, storing nothing', async () => {
+    const serial = await newCamera();
+    await expect(
+      storeCredentialVersions(handle.db, vault, [
+        bulkInput(serial, 'twice-Secret-1'),
+        bulkInput(serial, 'twice-Secret-2'),
+      ]),
+    ).rejects.toSatisfy((error) => isDomainError(error, 'invalid-input'));
+    await expect(
+      storeCredentialVersions(handle.db, vault, [
+        bulkInput(serial, 'fine-Secret-1'),
+        bulkInput('ACCC8EFFFFFF', 'unknown-Secret-1'),
+      ]),
+    ).rejects.toSatisfy((error) => isDomainError(error, 'not-found'));
+    expect(await versionsOf(serial)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { DomainError, type CredentialAccount } from '@custody/core';
 import { cameras, credentials, users } from '@custody/db/schema';
 import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
-import { appendAuditEvent, type AuditEntry } from '../audit-log.ts';
+import { appendAuditEvent, appendAuditEvents, type AuditEntry } from '../audit-log.ts';
 import type { Executor } from '../executor.ts';
 import type { Vault } from './vault.ts';
 
@@ -247,6 +247,304 @@ export async function discardPendingVersion(
       subject: { kind: 'credential', id },
       data: { serial: row.serial, account: row.account, version: row.version },
     });
+  });
+}
+
+function pairKey(serial: string, account: string): string {
+  return `${serial}|${account}`;
+}
+
+async function sitesOf(tx: Executor, serials: readonly string[]): Promise<Map<string, string>> {
+  const rows = await tx
+    .select({ serial: cameras.serial, siteId: cameras.siteId })
+    .from(cameras)
+    .where(inArray(cameras.serial, [...new Set(serials)]));
+  return new Map(rows.map((row) => [row.serial, row.siteId]));
+}
+
+export interface StoredVersion {
+  id: string;
+  serial: string;
+  account: CredentialAccount;
+  version: number;
+}
+
+/**
+ * storeCredentialVersion for many camera accounts at once (one of each at most), with a few
+ * statements in all instead of a dozen per version: what a bulk rotation queues per wave. Same
+ * rules: pending, next version number under the same per-account lock (taken in a fixed order),
+ * older versions pruned but never the active one, each version audited.
+ */
+export async function storeCredentialVersions(
+  executor: Executor,
+  vault: Vault,
+  inputs: readonly StoreCredentialInput[],
+): Promise<StoredVersion[]> {
+  if (inputs.length === 0) return [];
+  const keys = inputs.map((input) => pairKey(input.serial, input.account));
+  if (new Set(keys).size !== keys.length) {
+    throw new DomainError('invalid-input', 'Store one version per camera account at a time.');
+  }
+  for (const input of inputs) {
+    if (input.username.trim() === '' || input.password === '') {
+      throw new DomainError('invalid-input', 'A credential needs a username and a password.');
+    }
+  }
+  return executor.transaction(async (tx) => {
+    const serials = inputs.map((input) => input.serial);
+    const sites = await sitesOf(tx, serials);
+    const unknown = serials.find((serial) => !sites.has(serial));
+    if (unknown !== undefined) {
+      throw new DomainError('not-found', 'No such camera.', { details: { serial: unknown } });
+    }
+    // The locks storeCredentialVersion takes one at a time, here in sorted order so two bulk
+    // stores cannot deadlock each other.
+    const lockKeys = [...keys].sort().map((key) => `custody-credentials|${key}`);
+    const lockRows = sql.join(
+      lockKeys.map((key) => sql`(${key})`),
+      sql`, `,
+    );
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(ordered.k)) from (select k from (values ${lockRows}) as keys(k) order by k) as ordered`,
+    );
+    const existing = await tx
+      .select({
+        id: credentials.id,
+        serial: credentials.serial,
+        account: credentials.account,
+        version: credentials.version,
+        status: credentials.status,
+      })
+      .from(credentials)
+      .where(inArray(credentials.serial, [...new Set(serials)]));
+    const latest = new Map<string, number>();
+    for (const row of existing) {
+      const key = pairKey(row.serial, row.account);
+      latest.set(key, Math.max(latest.get(key) ?? 0, row.version));
+    }
+    const values = inputs.map((input) => {
+      const version = (latest.get(pairKey(input.serial, input.account)) ?? 0) + 1;
+      const sealed = vault.seal(
+        input.password,
+        credentialAad({
+          serial: input.serial,
+          account: input.account,
+          version,
+          username: input.username,
+        }),
+      );
+      return {
+        serial: input.serial,
+        account: input.account,
+        username: input.username,
+        version,
+        status: 'pending' as const,
+        ciphertext: sealed.ciphertext,
+        wrappedKey: sealed.wrappedKey,
+        keyId: sealed.keyId,
+        createdBy: input.createdBy,
+      };
+    });
+    const inserted = await tx.insert(credentials).values(values).returning({
+      id: credentials.id,
+      serial: credentials.serial,
+      account: credentials.account,
+      version: credentials.version,
+    });
+    const wanted = new Set(keys);
+    const pruned = new Map<string, number[]>();
+    const pruneIds: string[] = [];
+    for (const row of existing) {
+      const key = pairKey(row.serial, row.account);
+      const version = (latest.get(key) ?? 0) + 1;
+      if (!wanted.has(key) || row.status === 'active') continue;
+      if (row.version > version - CREDENTIAL_VERSIONS_KEPT) continue;
+      pruneIds.push(row.id);
+      pruned.set(key, [...(pruned.get(key) ?? []), row.version]);
+    }
+    if (pruneIds.length > 0) await tx.delete(credentials).where(inArray(credentials.id, pruneIds));
+    const byKey = new Map(inserted.map((row) => [pairKey(row.serial, row.account), row]));
+    const stored = inputs.map((input) => {
+      const row = byKey.get(pairKey(input.serial, input.account));
+      if (row === undefined) throw new Error('The credential insert returned no row.');
+      return row;
+    });
+    await appendAuditEvents(
+      tx,
+      stored.map((row, index) => {
+        const input = inputs[index]!;
+        return {
+          orgId: input.orgId ?? null,
+          siteId: sites.get(row.serial) ?? null,
+          actor: auditActor(input.createdBy),
+          action: 'credential.stored',
+          subject: { kind: 'credential', id: row.id },
+          data: {
+            serial: row.serial,
+            account: row.account,
+            username: input.username,
+            version: row.version,
+            keyId: values[index]!.keyId,
+            prunedVersions: (pruned.get(pairKey(row.serial, row.account)) ?? []).sort(
+              (a, b) => a - b,
+            ),
+          },
+        };
+      }),
+    );
+    return stored;
+  });
+}
+
+export interface BulkCredentialChange {
+  /** The versions changed (activated, or discarded). */
+  done: string[];
+  /** Versions left as they were, with their status: not pending (or gone). */
+  refused: { id: string; status: CredentialStatus | 'missing' }[];
+}
+
+/**
+ * activateCredentialVersion for many versions (one per camera account at most): each pending
+ * one becomes active and retires the account's active one; an active one is left as it is; any
+ * other is refused, not thrown, so one conflict does not hold up the rest. Audited per version.
+ */
+export async function activateCredentialVersions(
+  executor: Executor,
+  ids: readonly string[],
+  options: CredentialChangeOptions = {},
+): Promise<BulkCredentialChange> {
+  if (ids.length === 0) return { done: [], refused: [] };
+  return executor.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        id: credentials.id,
+        serial: credentials.serial,
+        account: credentials.account,
+        version: credentials.version,
+        status: credentials.status,
+      })
+      .from(credentials)
+      .where(inArray(credentials.id, [...ids]))
+      .orderBy(asc(credentials.id))
+      .for('update');
+    const found = new Map(rows.map((row) => [row.id, row]));
+    const refused: BulkCredentialChange['refused'] = [];
+    const pending = [];
+    for (const id of ids) {
+      const row = found.get(id);
+      if (row === undefined) refused.push({ id, status: 'missing' });
+      else if (row.status === 'pending') pending.push(row);
+      else if (row.status !== 'active') refused.push({ id, status: row.status });
+    }
+    const keys = pending.map((row) => pairKey(row.serial, row.account));
+    if (new Set(keys).size !== keys.length) {
+      throw new DomainError('invalid-input', 'Activate one version per camera account at a time.');
+    }
+    if (pending.length === 0) return { done: [], refused };
+    const retired = await tx
+      .update(credentials)
+      .set({ status: 'retired' })
+      .where(
+        and(
+          eq(credentials.status, 'active'),
+          inArray(sql`${credentials.serial} || '|' || ${credentials.account}::text`, keys),
+        ),
+      )
+      .returning({
+        serial: credentials.serial,
+        account: credentials.account,
+        version: credentials.version,
+      });
+    await tx
+      .update(credentials)
+      .set({ status: 'active' })
+      .where(
+        inArray(
+          credentials.id,
+          pending.map((row) => row.id),
+        ),
+      );
+    const sites = await sitesOf(
+      tx,
+      pending.map((row) => row.serial),
+    );
+    await appendAuditEvents(
+      tx,
+      pending.map((row) => ({
+        orgId: options.orgId ?? null,
+        siteId: sites.get(row.serial) ?? null,
+        actor: auditActor(options.actorId),
+        action: 'credential.activated',
+        subject: { kind: 'credential', id: row.id },
+        data: {
+          serial: row.serial,
+          account: row.account,
+          version: row.version,
+          retiredVersions: retired
+            .filter((old) => old.serial === row.serial && old.account === row.account)
+            .map((old) => old.version),
+        },
+      })),
+    );
+    return { done: pending.map((row) => row.id), refused };
+  });
+}
+
+/**
+ * discardPendingVersion for many versions: each pending one is deleted and audited; any other is
+ * refused, not thrown.
+ */
+export async function discardPendingVersions(
+  executor: Executor,
+  ids: readonly string[],
+  options: CredentialChangeOptions = {},
+): Promise<BulkCredentialChange> {
+  if (ids.length === 0) return { done: [], refused: [] };
+  return executor.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        id: credentials.id,
+        serial: credentials.serial,
+        account: credentials.account,
+        version: credentials.version,
+        status: credentials.status,
+      })
+      .from(credentials)
+      .where(inArray(credentials.id, [...ids]))
+      .orderBy(asc(credentials.id))
+      .for('update');
+    const found = new Map(rows.map((row) => [row.id, row]));
+    const refused: BulkCredentialChange['refused'] = [];
+    const pending = [];
+    for (const id of ids) {
+      const row = found.get(id);
+      if (row === undefined) refused.push({ id, status: 'missing' });
+      else if (row.status === 'pending') pending.push(row);
+      else refused.push({ id, status: row.status });
+    }
+    if (pending.length === 0) return { done: [], refused };
+    await tx.delete(credentials).where(
+      inArray(
+        credentials.id,
+        pending.map((row) => row.id),
+      ),
+    );
+    const sites = await sitesOf(
+      tx,
+      pending.map((row) => row.serial),
+    );
+    await appendAuditEvents(
+      tx,
+      pending.map((row) => ({
+        orgId: options.orgId ?? null,
+        siteId: sites.get(row.serial) ?? null,
+        actor: auditActor(options.actorId),
+        action: 'credential.discarded',
+        subject: { kind: 'credential', id: row.id },
+        data: { serial: row.serial, account: row.account, version: row.version },
+      })),
+    );
+    return { done: pending.map((row) => row.id), refused };
   });
 }
 

@@ -7,13 +7,14 @@ export const dynamic = 'force-dynamic';
 
 function handle(request: Request): Promise<Response> {
   const { auth, origins } = getAuthRuntime();
-  const { database, gateway, vault } = getRuntime();
+  const { database, gateway, vault, rotationFeed } = getRuntime();
   return handleTrpcRequest(request, {
     db: database.db,
     auth,
     origins,
     fleetFeed: fleetFeedFor(database.db, gateway),
     vault,
+    rotationFeed,
   });
 }
 
