@@ -751,8 +751,10 @@ try {
     let killedAt: number | undefined;
     const firstPass = await waitSettled(db, job.jobId, faultStarted, 900_000, async (items) => {
       if (killedAt !== undefined) return;
+      // After the canary, while the victim's site has changes out.
       const changing = items.filter(
-        (item) => item.status === 'changing' && siteIndex.get(item.siteId) === victimSite,
+        (item) =>
+          item.wave >= 1 && item.status === 'changing' && siteIndex.get(item.siteId) === victimSite,
       );
       if (changing.length >= Math.min(2, maxCommands)) {
         killedAt = Date.now() - faultStarted;
@@ -773,12 +775,15 @@ try {
     const final = await invariant.settled();
     const unvaulted = new Set(watch.violations.map((violation) => violation.serial));
     const faultPhases = await phases(db, new Date(faultStarted), serialSet);
+    const codeCount = (code: string) =>
+      faultPhases.rows.filter((row) => (row.error as { code?: string } | null)?.code === code)
+        .length;
     const stillFailed = secondPass.items.filter((item) => item.status !== 'rotated').length;
     console.log(
       `  faulted run        ${number(faulted.length)} cameras faulted (${dropping.length} drop the answer after the change, ${powerLoss.length} lose power instead of answering, ${offline.length} off before their turn), agent ${victimSite + 1} killed ${killedAt === undefined ? 'never (no wave caught it busy)' : `${seconds(killedAt)} in`} and restarted 3 s later`,
     );
     console.log(
-      `    first pass       ${seconds(firstPass.wallMs)}, job ${firstPass.status}: ${firstPass.items.filter((item) => item.status === 'rotated').length} rotated, ${needingRetry.length} failed (needed a retry); ${faultPhases.byVerb['test-credential'] ?? 0} checks of an unknown outcome`,
+      `    first pass       ${seconds(firstPass.wallMs)}, job ${firstPass.status}: ${firstPass.items.filter((item) => item.status === 'rotated').length} rotated, ${needingRetry.length} failed (needed a retry); ${faultPhases.byVerb['test-credential'] ?? 0} checks of an unknown outcome; the kill cut ${codeCount('interrupted')} changes short and left ${codeCount('not-run')} unstarted`,
     );
     console.log(
       `    retry            ${seconds(secondPass.wallMs)}, job ${secondPass.status}: ${secondPass.items.filter((item) => item.status === 'rotated').length} rotated, ${stillFailed} not; machine ${number(faultBusy * 100)}% busy over both passes`,

@@ -84,7 +84,7 @@ test('an admin invites a technician, who accepts through the link once; the audi
     await expect(page.getByRole('row', { name: /tess@northwind\.test/ })).toContainText('Accepted');
 
     // The audit log: newest first, and an intact chain.
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
     const actions = page.locator('tbody th[scope="row"]');
     await expect(actions).toContainText([

@@ -155,7 +155,10 @@ async function simulatedCameras(): Promise<SimulatedCameraView[]> {
 
 /** The technician opens a case from the fleet, enters a candidate and runs the access check. */
 async function triage(page: Page, serial: string, password: string, source: string) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Fleet', exact: true })
+    .click();
   await expect(page.getByRole('heading', { level: 1, name: 'Fleet' })).toBeVisible();
   await page.getByLabel('Search serial, model or product name').fill(serial);
   await expect(page).toHaveURL(new RegExp(`[?&]q=${serial}`));
@@ -551,7 +554,7 @@ test('an inherited camera is recommissioned for its owner: triage, ownership, ap
   // The owner approver verifies the audit chain.
   await approver
     .getByRole('navigation', { name: 'Main' })
-    .getByRole('link', { name: 'Audit' })
+    .getByRole('link', { name: 'Audit', exact: true })
     .click();
   await expect(approver.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
   await approver.getByRole('button', { name: 'Verify chain' }).click();

@@ -55,6 +55,15 @@ export interface CreateDbOptions {
   loadDataDir?: Blob | undefined;
   /** postgres.js pool size. */
   maxConnections?: number | undefined;
+  /** PGlite only: smaller than the defaults, for short-lived databases that start often. */
+  pgliteSizing?: PgliteSizing | undefined;
+}
+
+export interface PgliteSizing {
+  /** The WAL segment size a new data directory gets (initdb's default is 16). */
+  walSegmentMb: number;
+  /** The buffer cache (PostgreSQL's default is 128): allocating it is much of a start. */
+  sharedBuffersMb: number;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -128,9 +137,20 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DatabaseH
   }
   // PGlite creates the data directory itself but not its parents.
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const sizing = options.pgliteSizing;
   const client = await PGlite.create({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(sizing
+      ? {
+          initDbStartParams: [`--wal-segsize=${sizing.walSegmentMb}`],
+          startParams: [
+            ...PGlite.defaultStartParams,
+            '-c',
+            `shared_buffers=${sizing.sharedBuffersMb}MB`,
+          ],
+        }
+      : {}),
     extensions: { pg_trgm },
   });
   const db = drizzlePglite(client, { schema }) as unknown as Database;

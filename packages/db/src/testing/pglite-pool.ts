@@ -9,6 +9,7 @@ import {
   type Unlisten,
 } from '../create-db.ts';
 import * as schema from '../schema/index.ts';
+import { TEST_PGLITE_SIZING } from './pglite-template.ts';
 
 interface Engine {
   handle: DatabaseHandle;
@@ -20,7 +21,7 @@ const MAX_IDLE = 2;
 const idle: Engine[] = [];
 
 async function openEngine(template: Blob): Promise<Engine> {
-  const handle = await createDb({ loadDataDir: template });
+  const handle = await createDb({ loadDataDir: template, pgliteSizing: TEST_PGLITE_SIZING });
   return { handle, client: (handle.db as unknown as { $client: PGlite }).$client };
 }
 
