@@ -94,6 +94,29 @@ describe('planRotationWaves', () => {
     );
   });
 
+  it('takes the sites in turn in every wave, so each site’s agent works in each', () => {
+    const SITE_C = '00000000-0000-4000-8000-00000000000c';
+    const sites = [SITE_A, SITE_B, SITE_C];
+    // 3 sites of 11, listed site by site.
+    const cameras = Array.from({ length: 33 }, (_, index) =>
+      camera(index + 1, 'P3265', sites[Math.floor(index / 11)]),
+    );
+    const plan = planRotationWaves(cameras, { canarySize: 3, waveSize: 6 });
+    const waves = new Map<number, string[]>();
+    for (const c of cameras) {
+      const wave = plan.get(c.serial)!;
+      waves.set(wave, [...(waves.get(wave) ?? []), c.siteId]);
+    }
+    expect([...waves.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const [wave, siteIds] of waves) {
+      for (const site of sites) {
+        expect(siteIds.filter((id) => id === site).length, `wave ${wave}`).toBe(
+          wave === 0 ? 1 : 2,
+        );
+      }
+    }
+  });
+
   it('gives the same plan for the same cameras in any order', () => {
     const cameras = Array.from({ length: 30 }, (_, index) =>
       camera(index + 1, index % 4 === 0 ? 'A' : 'B', index % 3 === 0 ? SITE_A : SITE_B),

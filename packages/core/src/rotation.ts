@@ -98,8 +98,10 @@ function bySiteThenSerial(a: RotationCandidate, b: RotationCandidate): number {
 /**
  * Which wave each camera rotates in: wave 0 is the canary, then waves of `waveSize`. The canary
  * should look like the fleet, so it takes one camera of each model in turn (and within a model,
- * one site after another) before a second of any; the waves follow site by site, in serial
- * order. Deterministic: the same cameras give the same plan.
+ * one site after another) before a second of any. The waves take the sites in turn as well (the
+ * first camera of every site, then the second, …), so every site's agent works in every wave
+ * rather than one site at a time, and a site whose cameras fail shows it in the first wave.
+ * Deterministic: the same cameras give the same plan.
  */
 export function planRotationWaves(
   cameras: readonly RotationCandidate[],
@@ -125,7 +127,7 @@ export function planRotationWaves(
     }
   }
   let index = 0;
-  for (const camera of sorted) {
+  for (const camera of interleaveSites(sorted)) {
     if (plan.has(camera.serial)) continue;
     plan.set(camera.serial, 1 + Math.floor(index / sizes.waveSize));
     index += 1;
@@ -133,7 +135,7 @@ export function planRotationWaves(
   return plan;
 }
 
-/** A model's cameras, one site after another: the first of each site, then the second, … */
+/** Cameras one site after another: the first of each site, then the second, … */
 function interleaveSites(group: readonly RotationCandidate[]): RotationCandidate[] {
   const rank = new Map<string, number>();
   const ranked = group.map((camera) => {
