@@ -332,7 +332,12 @@ export async function startAgentGateway(options: AgentGatewayOptions): Promise<A
     const now = new Date();
     const expired = await expireCommands(db, now);
     for (const command of expired) {
-      await notifyFleet(db, { event: 'command', agentId: command.agentId, commandId: command.id });
+      await notifyFleet(db, {
+        event: 'command',
+        agentId: command.agentId,
+        commandId: command.id,
+        finished: true,
+      });
     }
     await markStaleAgentsOffline(now);
     const local = [...byAgent.keys()];

@@ -24,7 +24,15 @@ import { confirmSendable } from './command-access.ts';
 import { claimCommands, failUnsentCommand } from './command-dispatch.ts';
 import { namesThisGateway, type GatewayAddressOptions } from './gateway-address.ts';
 import { errorText, type GatewayLogger } from './gateway-logger.ts';
-import { ingestDurableMessage, recordRefusedMessage, type DurableMessage } from './ingest.ts';
+import {
+  MAX_REPORTS_PER_TRANSACTION,
+  ingestCommandReports,
+  ingestDurableMessage,
+  isCommandReport,
+  recordRefusedMessage,
+  type CommandReportMessage,
+  type DurableMessage,
+} from './ingest.ts';
 import type { IngestGate } from './ingest-gate.ts';
 import { notifyAgent, notifyFleet } from './notifications.ts';
 import type { SecretsResolver } from './resolve-secrets.ts';
@@ -109,6 +117,8 @@ interface QueuedFrame {
   text: string | null;
   /** Arrived before the welcome was sent: only the one hello may. */
   beforeWelcome: boolean;
+  /** The frame parsed, once something looked at it. */
+  parsed?: ReturnType<typeof parseAgentFrame>;
 }
 
 function frameText(data: WebSocket.RawData): string {
@@ -328,11 +338,53 @@ export function createAgentSession(
     });
   }
 
+  /** Parses a frame of an authenticated connection if it is a command report, else null. */
+  function commandReportOf(frame: QueuedFrame): CommandReportMessage | null {
+    if (frame.beforeWelcome || frame.text === null || agentId === null) return null;
+    frame.parsed ??= parseAgentFrame(frame.text);
+    return frame.parsed.ok && isCommandReport(frame.parsed.value) ? frame.parsed.value : null;
+  }
+
+  /**
+   * The command reports at the head of the queue, starting with this frame's (acks, progress and
+   * results come in runs while commands are busy): applied together, in order. Null when the
+   * frame is something else.
+   */
+  function takeCommandReports(frame: QueuedFrame): CommandReportMessage[] | null {
+    const first = commandReportOf(frame);
+    if (first === null) return null;
+    const reports = [first];
+    while (reports.length < MAX_REPORTS_PER_TRANSACTION && queue.length > 0) {
+      const next = commandReportOf(queue[0]!);
+      if (next === null) break;
+      queue.shift();
+      reports.push(next);
+    }
+    return reports;
+  }
+
+  async function onCommandReports(reports: readonly CommandReportMessage[]): Promise<void> {
+    if (ending || agentId === null || siteId === null) return;
+    const scope = { agentId, siteId };
+    const results = await context.ingestGate.run(() => ingestCommandReports(db, scope, reports));
+    reports.forEach((report, index) => {
+      if (results[index]?.unknownCommand) {
+        log.warn('An agent reported on a command it was not sent.', {
+          agentId,
+          messageId: report.id,
+        });
+      }
+      acknowledge(report.id);
+    });
+  }
+
   async function pump(): Promise<void> {
     for (let frame = queue.shift(); frame !== undefined; frame = queue.shift()) {
       if (ws.readyState !== WebSocket.OPEN && !welcomed) return;
       try {
-        await handleFrame(frame);
+        const reports = ending ? null : takeCommandReports(frame);
+        if (reports === null) await handleFrame(frame);
+        else await onCommandReports(reports);
       } catch (error) {
         // The database failed: nothing is acknowledged, so the agent keeps every message and
         // replays it on its next connection.
@@ -359,7 +411,7 @@ export function createAgentSession(
       refuse(CLOSE_CODES.malformed, 'not-json', 'Binary frames are not part of the protocol.');
       return;
     }
-    const parsed = parseAgentFrame(frame.text);
+    const parsed = frame.parsed ?? parseAgentFrame(frame.text);
     if (frame.beforeWelcome) {
       if (!parsed.ok) {
         refuse(CLOSE_CODES.malformed, parsed.error.code, parsed.error.message, parsed.error.refId);

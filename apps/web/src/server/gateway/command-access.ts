@@ -81,7 +81,12 @@ export async function cancelCommandsForLostAccess(
     )
     .returning({ id: commands.id, agentId: commands.agentId });
   for (const command of cancelled) {
-    await notifyFleet(db, { event: 'command', agentId: command.agentId, commandId: command.id });
+    await notifyFleet(db, {
+      event: 'command',
+      agentId: command.agentId,
+      commandId: command.id,
+      finished: true,
+    });
   }
   for (const agentId of new Set(cancelled.map((command) => command.agentId))) {
     await notifyCommandQueued(db, agentId);
@@ -111,7 +116,7 @@ export async function confirmSendable(db: Database, commandId: string): Promise<
     .where(and(eq(commands.id, commandId), eq(commands.status, 'dispatched')))
     .returning({ id: commands.id });
   if (cancelled.length > 0) {
-    await notifyFleet(db, { event: 'command', agentId: row.agentId, commandId });
+    await notifyFleet(db, { event: 'command', agentId: row.agentId, commandId, finished: true });
   }
   return false;
 }

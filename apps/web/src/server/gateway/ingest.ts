@@ -9,7 +9,12 @@ import {
   recordSnapshotPart,
   type AgentScope,
 } from './inventory-store.ts';
-import { MAX_NOTIFIED_SERIALS, notifyFleet } from './notifications.ts';
+import {
+  MAX_NOTIFIED_SERIALS,
+  notifyFleet,
+  notifyFleetMany,
+  type FleetEvent,
+} from './notifications.ts';
 
 const { agentMessages, commands } = schema;
 
@@ -58,12 +63,26 @@ function discoverySighting(
   };
 }
 
+export type CommandReportMessage = Extract<
+  DurableMessage,
+  { type: 'command-ack' | 'command-progress' | 'command-result' }
+>;
+
+export function isCommandReport(message: AgentMessage): message is CommandReportMessage {
+  return (
+    message.type === 'command-ack' ||
+    message.type === 'command-progress' ||
+    message.type === 'command-result'
+  );
+}
+
+/** Applies a report to its command; the event to announce, or null for a command not this agent's. */
 async function applyCommandMessage(
   db: Database,
   scope: AgentScope,
-  message: Extract<DurableMessage, { type: 'command-ack' | 'command-progress' | 'command-result' }>,
+  message: CommandReportMessage,
   now: Date,
-): Promise<boolean> {
+): Promise<FleetEvent | null> {
   const ofAgent = and(eq(commands.id, message.commandId), eq(commands.agentId, scope.agentId));
   let updated: { id: string }[];
   if (message.type === 'command-result') {
@@ -111,9 +130,60 @@ async function applyCommandMessage(
       updated = await db.select({ id: commands.id }).from(commands).where(ofAgent);
     }
   }
-  if (updated.length === 0) return false;
-  await notifyFleet(db, { event: 'command', agentId: scope.agentId, commandId: message.commandId });
-  return true;
+  if (updated.length === 0) return null;
+  return {
+    event: 'command',
+    agentId: scope.agentId,
+    commandId: message.commandId,
+    finished: message.type === 'command-result',
+  };
+}
+
+/** How many command reports of one connection are applied in one transaction at most. */
+export const MAX_REPORTS_PER_TRANSACTION = 64;
+
+/**
+ * Applies command reports (acks, progress, results) that arrived one after the other on one
+ * connection, in that order and in one transaction, each with the record of its id: one commit
+ * and one announcement for the lot instead of one each, which is most of what a busy rotation
+ * asks of the database. Each is applied once however often it is replayed, within the batch
+ * too. The caller acknowledges them only after this resolves (the commit).
+ */
+export async function ingestCommandReports(
+  db: Database,
+  scope: AgentScope,
+  messages: readonly CommandReportMessage[],
+  now: Date = new Date(),
+): Promise<IngestResult[]> {
+  if (messages.length === 0) return [];
+  return db.transaction(async (tx): Promise<IngestResult[]> => {
+    const recorded = await tx
+      .insert(agentMessages)
+      .values(
+        messages.map((message) => ({
+          agentId: scope.agentId,
+          messageId: message.id,
+          type: message.type,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: agentMessages.messageId });
+    const fresh = new Set(recorded.map((row) => row.id));
+    const events: FleetEvent[] = [];
+    const results: IngestResult[] = [];
+    for (const message of messages) {
+      // Taken out of the set once applied: a second copy of an id in the batch is a duplicate.
+      if (!fresh.delete(message.id)) {
+        results.push({ duplicate: true, conflicts: 0, unknownCommand: false });
+        continue;
+      }
+      const event = await applyCommandMessage(tx, scope, message, now);
+      if (event !== null) events.push(event);
+      results.push({ duplicate: false, conflicts: 0, unknownCommand: event === null });
+    }
+    await notifyFleetMany(tx, events);
+    return results;
+  });
 }
 
 /**
@@ -173,8 +243,9 @@ export async function ingestDurableMessage(
       case 'command-ack':
       case 'command-progress':
       case 'command-result': {
-        const known = await applyCommandMessage(tx, scope, message, now);
-        return { duplicate: false, conflicts: 0, unknownCommand: !known };
+        const event = await applyCommandMessage(tx, scope, message, now);
+        if (event !== null) await notifyFleet(tx, event);
+        return { duplicate: false, conflicts: 0, unknownCommand: event === null };
       }
     }
     if (changed.size > 0) {

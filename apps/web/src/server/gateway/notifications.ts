@@ -52,8 +52,17 @@ export const FleetEventSchema = z.discriminatedUnion('event', [
   }),
   /** A heartbeat refreshed the agent's last contact, outbox depth and running commands. */
   z.object({ event: z.literal('agent-heartbeat'), siteId: z.uuid(), agentId: z.uuid() }),
-  /** A command changed state (dispatched, acknowledged, progress, result, expired). */
-  z.object({ event: z.literal('command'), agentId: z.uuid(), commandId: z.uuid() }),
+  /**
+   * A command changed state (dispatched, acknowledged, progress, result, expired). `finished` says
+   * whether it reached an end (a result, expiry or cancellation), so listeners that wait only for
+   * the end skip the rest without a query; a sender that leaves it out is looked up.
+   */
+  z.object({
+    event: z.literal('command'),
+    agentId: z.uuid(),
+    commandId: z.uuid(),
+    finished: z.boolean().optional(),
+  }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEventSchema>;
 

@@ -227,7 +227,7 @@ export async function queueCommand(db: Database, input: QueueCommandInput): Prom
       queuedAt: now,
     });
     await notifyCommandQueued(tx, agent.id);
-    await notifyFleet(tx, { event: 'command', agentId: agent.id, commandId });
+    await notifyFleet(tx, { event: 'command', agentId: agent.id, commandId, finished: false });
     return { commandId, expiresAt };
   });
 }
@@ -341,7 +341,12 @@ export async function queueCommands(
     }
     await notifyFleetMany(
       tx,
-      rows.map((row) => ({ event: 'command' as const, agentId: row.agentId, commandId: row.id })),
+      rows.map((row) => ({
+        event: 'command' as const,
+        agentId: row.agentId,
+        commandId: row.id,
+        finished: false,
+      })),
     );
     return rows.map((row) => ({ commandId: row.id, expiresAt: row.expiresAt }));
   });

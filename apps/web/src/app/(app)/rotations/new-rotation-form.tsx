@@ -8,7 +8,7 @@ import { ACCESS_STATE_FILTERS, type AccessStateFilter } from '~/server/services/
 import { fieldErrorsFrom } from '~/trpc/field-errors.ts';
 import { useTRPC } from '~/trpc/react.tsx';
 import { ACCESS_STATE_LABELS } from '../fleet/format.tsx';
-import { ACCOUNT_LABELS, skipReasonLabel } from './rotation-format.ts';
+import { ACCOUNT_LABELS } from './rotation-format.ts';
 
 type CreateInput = RouterInputs['rotation']['create'];
 
@@ -313,7 +313,7 @@ export function NewRotationForm({ orgs }: { orgs: { orgId: string; orgName: stri
                         <th scope="row" className="mono">
                           {skip.serial}
                         </th>
-                        <td>{skipReasonLabel(skip.reason)}</td>
+                        <td>{skip.label}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -3,7 +3,6 @@ import type {
   Role,
   RotationItemStatus,
   RotationJobStatus,
-  RotationSkipReason,
 } from '@custody/core';
 
 // Words for the rotation pages. Core is imported for types only, as elsewhere in the pages: the
@@ -62,21 +61,6 @@ export function countsDone(counts: Partial<Record<ItemStatus, number>>): number 
 
 export function countsTotal(counts: Partial<Record<ItemStatus, number>>): number {
   return ITEM_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
-}
-
-export const SKIP_REASON_LABELS: Record<RotationSkipReason, string> = {
-  'not-in-scope': 'not found among the cameras you may rotate',
-  'no-vaulted-credential': 'no active vaulted password for this account',
-  'no-vaulted-admin': 'no active vaulted admin password to log in with',
-  'open-case': 'a recommissioning case is open for it',
-  'in-running-rotation': 'already in a rotation that has not finished',
-  'no-agent': 'no agent of its site reports it',
-  'not-queued': 'its command could not be queued',
-  cancelled: 'the rotation was cancelled before its turn',
-};
-
-export function skipReasonLabel(reason: string): string {
-  return SKIP_REASON_LABELS[reason as RotationSkipReason] ?? reason;
 }
 
 /**

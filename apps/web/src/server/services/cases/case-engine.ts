@@ -319,7 +319,10 @@ export async function startCaseEngine(options: CaseEngineOptions): Promise<CaseE
       FLEET_CHANNEL,
       (payload) => {
         const event = parseNotification(FleetEventSchema, payload);
-        if (event?.event === 'command' && !closed) safely(onCommand(event.commandId));
+        // Only a finished command moves a case on.
+        if (event?.event === 'command' && event.finished !== false && !closed) {
+          safely(onCommand(event.commandId));
+        }
       },
       () => safely(reconcile()),
     ),

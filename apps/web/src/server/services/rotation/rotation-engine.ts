@@ -970,7 +970,8 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
       FLEET_CHANNEL,
       (payload) => {
         const event = parseNotification(FleetEventSchema, payload);
-        if (event?.event !== 'command' || closed) return;
+        // Only a finished command moves an item on.
+        if (event?.event !== 'command' || event.finished === false || closed) return;
         pendingCommands.add(event.commandId);
         if (!flushScheduled) {
           flushScheduled = true;

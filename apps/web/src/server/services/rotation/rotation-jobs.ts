@@ -3,11 +3,13 @@ import {
   ROTATION_IN_FLIGHT_STATUSES,
   ROTATION_ITEM_STATUSES,
   ROTATION_SKIP_LABELS,
+  ROTATION_SKIP_REASONS,
   decideRotationStep,
   planRotationWaves,
   type CredentialAccount,
   type RotationItemStatus,
   type RotationJobStatus,
+  type RotationSkipReason,
   type RotationWaveTally,
 } from '@custody/core';
 import type { Database } from '@custody/db';
@@ -23,6 +25,7 @@ import {
   CreateRotationInputSchema,
   resolveRotationSelection,
   type CreateRotationInput,
+  skippedCamera,
   type SkippedCamera,
 } from './rotation-selection.ts';
 
@@ -37,6 +40,10 @@ export type StatusCounts = Record<RotationItemStatus, number>;
 
 function emptyCounts(): StatusCounts {
   return Object.fromEntries(ROTATION_ITEM_STATUSES.map((status) => [status, 0])) as StatusCounts;
+}
+
+function isSkipReason(value: string): value is RotationSkipReason {
+  return (ROTATION_SKIP_REASONS as readonly string[]).includes(value);
 }
 
 function isItemStatus(value: string): value is RotationItemStatus {
@@ -130,7 +137,9 @@ export async function createRotationJob(
           ...(parsed.siteIds === undefined ? {} : { siteIds: parsed.siteIds }),
           ...(parsed.filter === undefined ? {} : { filter: parsed.filter }),
           ...(parsed.serials === undefined ? {} : { serials: parsed.serials }),
-          skipped: resolved.skipped.slice(0, MAX_KEPT_SKIPPED),
+          skipped: resolved.skipped
+            .slice(0, MAX_KEPT_SKIPPED)
+            .map(({ serial, reason }) => ({ serial, reason })),
           skippedCount: resolved.skipped.length,
         },
         account: parsed.account,
@@ -475,8 +484,11 @@ export interface RotationJobDetail {
   job: RotationJobView;
   waves: { wave: number; total: number; byStatus: StatusCounts }[];
   totals: StatusCounts;
-  /** Cameras of the selection left out at creation, with the reason (the first 1,000). */
-  skipped: SkippedCamera[];
+  /**
+   * Cameras of the selection left out at creation, with the reason (the first 1,000). A reason
+   * this version does not know (kept by a newer one) is shown as it was stored.
+   */
+  skipped: { serial: string; reason: string; label: string }[];
   skippedCount: number;
   /** What the actor may do to it now. */
   can: { pause: boolean; resume: boolean; cancel: boolean; retryFailures: boolean };
@@ -525,7 +537,11 @@ export async function getRotationJob(
     job: toJobView(row),
     waves,
     totals,
-    skipped: selection.skipped as SkippedCamera[],
+    skipped: selection.skipped.map((entry) =>
+      isSkipReason(entry.reason)
+        ? skippedCamera(entry.serial, entry.reason)
+        : { serial: entry.serial, reason: entry.reason, label: entry.reason },
+    ),
     skippedCount: selection.skippedCount,
     can: actionsFor(access, totals),
   };

@@ -1,5 +1,6 @@
 import {
   DomainError,
+  ROTATION_SKIP_LABELS,
   RotationSettingsSchema,
   SerialSchema,
   TERMINAL_CASE_STATES,
@@ -64,6 +65,12 @@ export interface RotationCameraCandidate {
 export interface SkippedCamera {
   serial: string;
   reason: RotationSkipReason;
+  /** The reason in words, as pages and the CLI show it. */
+  label: string;
+}
+
+export function skippedCamera(serial: string, reason: RotationSkipReason): SkippedCamera {
+  return { serial, reason, label: ROTATION_SKIP_LABELS[reason] };
 }
 
 export interface ResolvedSelection {
@@ -147,7 +154,7 @@ export async function resolveRotationSelection(
   const found = new Set(rows.map((row) => row.serial));
   const skipped: SkippedCamera[] = (serials ?? [])
     .filter((serial) => !found.has(serial))
-    .map((serial) => ({ serial, reason: 'not-in-scope' }));
+    .map((serial) => skippedCamera(serial, 'not-in-scope'));
   const selected: RotationCameraCandidate[] = [];
   for (const row of rows) {
     const reason: RotationSkipReason | null = !row.hasCredential
@@ -169,7 +176,7 @@ export async function resolveRotationSelection(
         model: row.model,
       });
     } else {
-      skipped.push({ serial: row.serial, reason });
+      skipped.push(skippedCamera(row.serial, reason));
     }
   }
   skipped.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));

@@ -13,7 +13,6 @@ import {
   ITEM_STATUS_HINTS,
   ITEM_STATUS_LABELS,
   JOB_STATUS_LABELS,
-  skipReasonLabel,
   countsDone,
   countsTotal,
   waveName,
@@ -307,7 +306,7 @@ function SkippedAtStart({ view }: { view: JobView }) {
                   <span className="mono">{skip.serial}</span>
                 </Link>
               </th>
-              <td>{skipReasonLabel(skip.reason)}</td>
+              <td>{skip.label}</td>
             </tr>
           ))}
         </tbody>
