@@ -173,6 +173,8 @@ function agent(
       resetTimeoutMs: 15_000,
       addressChangeTimeoutMs: 10_000,
       progressEveryMs: 500,
+      // These tests read each verb's progress, which a real agent holds back for its first second.
+      progressHoldMs: 0,
     },
     factoryDefaultUrls: [],
   });

@@ -276,13 +276,13 @@ describe(`bulk rotation under injected faults on ${engine}`, () => {
     const wave1 = new Set(byWave(1).map((camera) => camera.serial));
     await eventually(async () => {
       const rows = await database.db.select().from(schema.commands);
-      // A verb's own step (not the agent's "waiting for a slot" notice): it is running.
+      // Acknowledged and not finished: the agent has it, running or next for a slot (a change
+      // this quick reports no progress, which the agent holds back for a command's first second).
       return rows.some(
         (row) =>
           row.verb === 'rotate-credential' &&
           wave1.has(row.serial ?? '') &&
-          row.progress !== null &&
-          (row.progress as { step?: string }).step !== 'queued',
+          row.status === 'acknowledged',
       );
     }, 'a password change running in wave 1');
     await agent.kill();

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { commandSigningText, type CameraSighting } from '@custody/core';
 import { VapixAuthError } from '@custody/vapix';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CameraDirectory } from '../cameras/camera-directory.ts';
 import { generateKeyPair, signText } from '../identity/ed25519.ts';
 import {
@@ -119,6 +119,8 @@ function harness(overrides: Partial<CommandExecutorOptions> = {}) {
     },
     now: () => new Date(NOW),
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
+    // Every report at once, unless a test is about holding them back.
+    timing: { progressHoldMs: 0 },
     ...overrides,
     verbs: { ...verbs, ...overrides.verbs },
   });
@@ -829,6 +831,53 @@ describe('scheduling', () => {
         error: expect.objectContaining({ code: 'expired' }) as unknown,
       }),
     ]);
+  });
+});
+
+describe('progress of a command’s first moments', () => {
+  const stepsOf = (reports: CommandReport[], commandId: string) =>
+    reports.flatMap((report) =>
+      report.type === 'command-progress' && report.commandId === commandId ? [report.step] : [],
+    );
+
+  it('is not reported when the command finishes within the hold: the result says more', async () => {
+    const { executor, reports } = harness({
+      timing: { progressHoldMs: 10_000 },
+      verbs: {
+        probe: async (context) => {
+          await context.progress('one', 'First.');
+          await context.progress('two', 'Second.');
+          return succeeded({});
+        },
+      },
+    });
+    const payload = payloadOf();
+    await executor.handle(messageOf(payload));
+    expect(stepsOf(reports, payload.commandId)).toEqual([]);
+    expect(reports.map((report) => report.type)).toEqual(['command-ack', 'command-result']);
+  });
+
+  it('goes out, the latest of it only, once the hold ends, then every report at once', async () => {
+    const gate = deferred();
+    const { executor, reports } = harness({
+      timing: { progressHoldMs: 50 },
+      verbs: {
+        probe: async (context) => {
+          await context.progress('one', 'First.');
+          await context.progress('two', 'Second.');
+          await gate.promise;
+          await context.progress('three', 'Third.');
+          return succeeded({});
+        },
+      },
+    });
+    const payload = payloadOf();
+    const handled = executor.handle(messageOf(payload));
+    await vi.waitFor(() => expect(stepsOf(reports, payload.commandId)).toEqual(['two']));
+    gate.resolve();
+    await handled;
+    expect(stepsOf(reports, payload.commandId)).toEqual(['two', 'three']);
+    expect(reports.at(-1)?.type).toBe('command-result');
   });
 });
 

@@ -298,6 +298,10 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       signal: controller.signal,
     });
     let progressChain: Promise<void> = Promise.resolve();
+    const startedAt = Date.now();
+    let held: CommandReport | null = null;
+    let holdTimer: NodeJS.Timeout | undefined;
+    let settled = false;
     const jobLog: JobLogger = {
       info: (message, fields) =>
         log.info(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
@@ -305,6 +309,20 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
         log.warn(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
       error: (message, fields) =>
         log.error(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
+    };
+    // Chained, so progress keeps its order even when a verb does not wait for it, and the result
+    // goes out after the last of it.
+    const enqueueProgress = (body: CommandReport): Promise<void> => {
+      progressChain = progressChain
+        .then(async () => {
+          await send(scrub, body);
+        })
+        .catch((error: unknown) => {
+          jobLog.warn('a progress report could not be queued', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
+      return progressChain;
     };
     const context: JobContext = {
       commandId: payload.commandId,
@@ -334,18 +352,20 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
             ? {}
             : { fraction: Math.min(1, Math.max(0, fraction)) }),
         };
-        // Chained, so progress keeps its order even when a verb does not wait for it, and the
-        // result goes out after the last of it.
-        progressChain = progressChain
-          .then(async () => {
-            await send(scrub, body);
-          })
-          .catch((error: unknown) => {
-            jobLog.warn('a progress report could not be queued', {
-              error: error instanceof Error ? error.message : String(error),
-            });
-          });
-        return progressChain;
+        const heldFor = timing.progressHoldMs - (Date.now() - startedAt);
+        if (heldFor > 0) {
+          // Early on, only the latest report is kept; it goes out when the hold ends.
+          held = body;
+          holdTimer ??= setTimeout(() => {
+            const latest = held;
+            held = null;
+            if (latest !== null && !settled) enqueueProgress(latest);
+          }, heldFor);
+          return Promise.resolve();
+        }
+        // A report held until now is older than this one: this one says more.
+        held = null;
+        return enqueueProgress(body);
       },
       now,
       sleep: (ms) => sleep(ms, undefined, { signal: controller.signal }),
@@ -353,6 +373,10 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     return {
       context,
       settle: async () => {
+        // Finished: a report still held back is dropped, the result supersedes it.
+        settled = true;
+        clearTimeout(holdTimer);
+        held = null;
         await cameras.closeAll();
         await progressChain;
       },

@@ -29,6 +29,13 @@ export interface JobTiming {
   addressChangeTimeoutMs: number;
   /** While waiting, a progress message at least this often. */
   progressEveryMs: number;
+  /**
+   * Progress of a command's first moments is held back this long, and only the latest of it goes
+   * out if the command is still running then: a command done sooner reports just its ack and
+   * result, which say more. A bulk rotation's cameras finish well within it, so it spares each
+   * three durable messages end to end (agent outbox, gateway transaction, acknowledgement).
+   */
+  progressHoldMs: number;
 }
 
 export const DEFAULT_JOB_TIMING: JobTiming = {
@@ -37,6 +44,7 @@ export const DEFAULT_JOB_TIMING: JobTiming = {
   resetTimeoutMs: 300_000,
   addressChangeTimeoutMs: 90_000,
   progressEveryMs: 15_000,
+  progressHoldMs: 1_000,
 };
 
 /** Everything a verb gets: its parameters, its secrets, the camera plumbing and a progress line. */
