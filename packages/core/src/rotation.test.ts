@@ -110,9 +110,7 @@ describe('planRotationWaves', () => {
     expect([...waves.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
     for (const [wave, siteIds] of waves) {
       for (const site of sites) {
-        expect(siteIds.filter((id) => id === site).length, `wave ${wave}`).toBe(
-          wave === 0 ? 1 : 2,
-        );
+        expect(siteIds.filter((id) => id === site).length, `wave ${wave}`).toBe(wave === 0 ? 1 : 2);
       }
     }
   });

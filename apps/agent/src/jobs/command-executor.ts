@@ -359,7 +359,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
           holdTimer ??= setTimeout(() => {
             const latest = held;
             held = null;
-            if (latest !== null && !settled) enqueueProgress(latest);
+            if (latest !== null && !settled) void enqueueProgress(latest);
           }, heldFor);
           return Promise.resolve();
         }

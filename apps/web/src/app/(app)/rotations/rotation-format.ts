@@ -1,9 +1,4 @@
-import type {
-  OrgKind,
-  Role,
-  RotationItemStatus,
-  RotationJobStatus,
-} from '@custody/core';
+import type { OrgKind, Role, RotationItemStatus, RotationJobStatus } from '@custody/core';
 
 // Words for the rotation pages. Core is imported for types only, as elsewhere in the pages: the
 // types make these tables fail to compile when core gains a status or reason they lack.
