@@ -66,7 +66,7 @@ import type { SimHostCamera, SimHostReply, SimHostRequest } from './rotation-sim
  *
  *   pnpm --filter @custody/tests exec tsx bench/rotation.ts [--agents 10] [--cameras 100]
  *     [--latency-ms 20] [--canary 5] [--wave 50] [--max-commands 4] [--fault-rate 0.1]
- *     [--recheck-s 30] [--pglite] [--no-faults] [--verbose]
+ *     [--recheck-s 5] [--pglite] [--no-faults] [--verbose]
  *   (PostgreSQL: CUSTODY_BENCH_DATABASE_URL or DATABASE_URL, else a throwaway local cluster)
  */
 
@@ -87,7 +87,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string', default: '0.1' },
     'time-scale': { type: 'string', default: '10' },
     /** The engine's first wait before testing an unknown outcome again (production: 30 s). */
-    'recheck-s': { type: 'string', default: '30' },
+    'recheck-s': { type: 'string', default: '5' },
     pglite: { type: 'boolean', default: false },
     'no-faults': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },

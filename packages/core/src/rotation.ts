@@ -443,8 +443,12 @@ export function nextRotationItemStep(
   return refuse(status, event);
 }
 
-/** Base and ceiling of the wait before an unknown outcome is tested again. */
-export const ROTATION_RECHECK = { baseMs: 30_000, maxMs: 10 * 60_000 } as const;
+/**
+ * Base and ceiling of the wait before an unknown outcome is tested again (the first test goes out
+ * at once). Short at first, because the camera's wave waits for it; doubling, because a camera
+ * that is off or locked should not be asked every few seconds: 5 s, 10 s, 20 s, … 10 min.
+ */
+export const ROTATION_RECHECK = { baseMs: 5_000, maxMs: 10 * 60_000 } as const;
 
 /**
  * How long to wait before testing an unknown outcome again, after `checks` tests: doubling from

@@ -58,7 +58,10 @@ describe('command reports applied together', () => {
     step,
     message: `At ${step}.`,
   });
-  const result = (commandId: string, id = randomUUID()): CommandReportMessage => ({
+  const result = (
+    commandId: string,
+    id = randomUUID(),
+  ): Extract<CommandReportMessage, { type: 'command-result' }> => ({
     v: 1,
     id,
     type: 'command-result',

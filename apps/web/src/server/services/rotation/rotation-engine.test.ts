@@ -549,6 +549,33 @@ describe('the rotation engine', () => {
     ).toBe(3);
   });
 
+  it('tests an unknown outcome again when its wait is over, without waiting for a sweep', async () => {
+    const fleet = await fleetOf(1);
+    const engine = await startRotationEngine({
+      database: t.handle,
+      vault,
+      sweepIntervalMs: 600_000,
+      tuning: { recheck: { baseMs: 300, maxMs: 300 } },
+      log: { warn: () => undefined },
+    });
+    try {
+      const { jobId } = await start(fleet, { canarySize: 1 });
+      // The change's answer is lost, and the first test is cut short (the agent restarted).
+      const behaviours: FakeBehaviour[] = ['drop-after-apply', 'interrupt-before'];
+      for (let round = 0; round < 200; round += 1) {
+        if ((await statusOf(jobId)).status === 'completed') break;
+        await runFakeAgent(t.db, vault, fleet.devices, () => behaviours.shift() ?? 'normal');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect((await statusOf(jobId)).status).toBe('completed');
+      // Two tests: the one at once, and the one 300 ms later that the engine woke up for.
+      expect(await commandsOf(fleet.serials, 'test-credential')).toHaveLength(2);
+      await expectVaultHoldsDevices(fleet, 'admin', true);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('runs from notifications in two engines at once, each result applied by one of them', async () => {
     const fleet = await fleetOf(6);
     const engines = await Promise.all(

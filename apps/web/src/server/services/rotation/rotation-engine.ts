@@ -412,16 +412,27 @@ async function applyFinished(context: AdvanceContext, finished: readonly Finishe
   }
 }
 
-/** Checks due again: items whose outcome is still unknown and whose wait is over. */
-async function queueDueChecks(context: AdvanceContext, items: readonly ItemRow[]): Promise<number> {
+/**
+ * Checks due again: items whose outcome is still unknown and whose wait is over. Returns how many
+ * were queued, and how long until the next of the others is due (null if none waits).
+ */
+async function queueDueChecks(
+  context: AdvanceContext,
+  items: readonly ItemRow[],
+): Promise<{ queued: number; nextDueInMs: number | null }> {
   const { now, tuning } = context;
+  let nextDueInMs: number | null = null;
   const due = items.filter((item) => {
+    if (item.credentialId === null) return false;
     const error = itemErrorOf(item.error);
     const wait = recheckDelayMs(error?.checks ?? 1, {
       ...tuning.recheck,
       retryAfterMs: error?.retryAfterMs,
     });
-    return item.credentialId !== null && now.getTime() - item.updatedAt.getTime() >= wait;
+    const left = wait - (now.getTime() - item.updatedAt.getTime());
+    if (left <= 0) return true;
+    nextDueInMs = Math.min(nextDueInMs ?? left, left);
+    return false;
   });
   const queued = await queueChecks(
     context,
@@ -442,7 +453,7 @@ async function queueDueChecks(context: AdvanceContext, items: readonly ItemRow[]
       };
     }),
   );
-  return due.length;
+  return { queued: due.length, nextDueInMs };
 }
 
 interface QueueCandidate {
@@ -687,6 +698,8 @@ export interface AdvanceOutcome {
   changed: boolean;
   /** The batch limit left work undone: advance again. */
   more: boolean;
+  /** An unknown outcome waits to be tested again: advance again in this long. */
+  nextCheckInMs: number | null;
 }
 
 /**
@@ -707,7 +720,7 @@ export async function advanceRotationJob(
       .from(rotationJobs)
       .where(eq(rotationJobs.id, jobId))
       .for('update');
-    if (job === undefined) return { changed: false, more: false };
+    if (job === undefined) return { changed: false, more: false, nextCheckInMs: null };
     const context: AdvanceContext = {
       tx,
       vault,
@@ -758,7 +771,8 @@ export async function advanceRotationJob(
           isNull(rotationItems.commandId),
         ),
       );
-    if ((await queueDueChecks(context, waiting)) > 0) changed = true;
+    const checks = await queueDueChecks(context, waiting);
+    if (checks.queued > 0) changed = true;
 
     const update: Partial<typeof rotationJobs.$inferInsert> = {};
     let status = job.status;
@@ -836,7 +850,7 @@ export async function advanceRotationJob(
     }
     await appendAuditEvents(tx, context.audit);
     if (changed) await notifyRotation(tx, { jobId: job.id, source: 'engine' });
-    return { changed, more };
+    return { changed, more, nextCheckInMs: checks.nextDueInMs };
   });
 }
 
@@ -906,7 +920,24 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
   const log = options.log ?? consoleLog;
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  /** Per job, the timer of its next due check and when it fires. */
+  const checkTimers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   let closed = false;
+
+  // A check is queued when its wait is over, not at the next sweep: an unknown camera holds its
+  // wave until it is known.
+  const wakeFor = (jobId: string, inMs: number) => {
+    const at = Date.now() + inMs;
+    const current = checkTimers.get(jobId);
+    if (current !== undefined && current.at <= at) return;
+    if (current !== undefined) clearTimeout(current.timer);
+    const timer = setTimeout(() => {
+      checkTimers.delete(jobId);
+      if (!closed) safely(advance(jobId));
+    }, inMs + 10);
+    timer.unref();
+    checkTimers.set(jobId, { timer, at });
+  };
 
   const advance = (jobId: string): Promise<void> => {
     const current = running.get(jobId);
@@ -923,6 +954,7 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
             ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
           });
           if (outcome.more) again.add(jobId);
+          if (outcome.nextCheckInMs !== null) wakeFor(jobId, outcome.nextCheckInMs);
         } while (again.has(jobId) && !closed);
       } catch (error) {
         log.warn('could not advance a rotation', {
@@ -997,6 +1029,7 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
     async close() {
       closed = true;
       clearInterval(timer);
+      for (const { timer: check } of checkTimers.values()) clearTimeout(check);
       await Promise.all(unlisteners.map((unlisten) => unlisten()));
       await Promise.allSettled([...running.values()]);
     },
