@@ -957,7 +957,12 @@ describe.skipIf(url === undefined)('two server processes on one PostgreSQL', () 
     }, 'the result through process B');
     expect(row.claimedBy).toBe(secondServer.gateway.processId);
     // Process B heard the command queued through A's connection, as a live view on B would.
-    expect(secondServer.events).toContainEqual({ event: 'command', agentId: agentB.id, commandId });
+    expect(secondServer.events).toContainEqual({
+      event: 'command',
+      agentId: agentB.id,
+      commandId,
+      finished: false,
+    });
     expect(secondServer.events).toContainEqual({
       event: 'agent-status',
       agentId: agentB.id,

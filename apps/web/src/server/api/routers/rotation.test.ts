@@ -134,9 +134,21 @@ describe('the rotation router', () => {
     expect(preview.cameras).toBe(1);
     expect(preview.skipped).toEqual(
       [
-        { serial: unvaulted.serial, reason: 'no-vaulted-credential' },
-        { serial: withCase.serial, reason: 'open-case' },
-        { serial: foreign.serial, reason: 'not-in-scope' },
+        {
+          serial: unvaulted.serial,
+          reason: 'no-vaulted-credential',
+          label: 'no active vaulted password for this account',
+        },
+        {
+          serial: withCase.serial,
+          reason: 'open-case',
+          label: 'a recommissioning case is open for it',
+        },
+        {
+          serial: foreign.serial,
+          reason: 'not-in-scope',
+          label: 'not found among the cameras you may rotate',
+        },
       ].sort((a, b) => a.serial.localeCompare(b.serial)),
     );
     expect((await api('integratorAdmin').rotation.list()).jobs.map((job) => job.id)).not.toContain(
@@ -144,7 +156,11 @@ describe('the rotation router', () => {
     );
     const created = await api('integratorAdmin').rotation.create(input);
     const again = await api('integratorAdmin').rotation.preview(input);
-    expect(again.skipped).toContainEqual({ serial: ready.serial, reason: 'in-running-rotation' });
+    expect(again.skipped).toContainEqual({
+      serial: ready.serial,
+      reason: 'in-running-rotation',
+      label: 'already in a rotation that has not finished',
+    });
     const detail = await api('integratorAdmin').rotation.get({ jobId: created.jobId });
     expect(detail.skippedCount).toBe(3);
     expect(detail.can).toEqual({ pause: true, resume: false, cancel: true, retryFailures: false });
