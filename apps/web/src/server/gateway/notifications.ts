@@ -83,6 +83,23 @@ export function notifyFleet(db: Database, event: FleetEvent): Promise<void> {
   return notify(db, FLEET_CHANNEL, JSON.stringify(event));
 }
 
+/** Announces that these commands changed state, in one statement; `finished`: they ended. */
+export function notifyCommandsChanged(
+  db: Database,
+  changed: readonly { agentId: string; commandId: string }[],
+  finished: boolean,
+): Promise<void> {
+  return notifyFleetMany(
+    db,
+    changed.map(({ agentId, commandId }) => ({
+      event: 'command' as const,
+      agentId,
+      commandId,
+      finished,
+    })),
+  );
+}
+
 /** notifyFleet for many events, in one statement. */
 export async function notifyFleetMany(db: Database, events: readonly FleetEvent[]): Promise<void> {
   if (events.length === 0) return;

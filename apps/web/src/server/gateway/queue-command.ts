@@ -14,7 +14,7 @@ import type { Database } from '@custody/db';
 // The schema entry only: queueCommand is reachable from route code, which must not bundle createDb.
 import * as schema from '@custody/db/schema';
 import { userReachesSite } from './command-access.ts';
-import { notifyCommandQueued, notifyFleet, notifyFleetMany } from './notifications.ts';
+import { notifyCommandQueued, notifyCommandsChanged, notifyFleet } from './notifications.ts';
 
 const { agents, approvalGrants, cameras, commands } = schema;
 
@@ -339,14 +339,10 @@ export async function queueCommands(
     for (const agentId of new Set(rows.map((row) => row.agentId))) {
       await notifyCommandQueued(tx, agentId);
     }
-    await notifyFleetMany(
+    await notifyCommandsChanged(
       tx,
-      rows.map((row) => ({
-        event: 'command' as const,
-        agentId: row.agentId,
-        commandId: row.id,
-        finished: false,
-      })),
+      rows.map((row) => ({ agentId: row.agentId, commandId: row.id })),
+      false,
     );
     return rows.map((row) => ({ commandId: row.id, expiresAt: row.expiresAt }));
   });

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Database } from '@custody/db';
 import { agents, commands } from '@custody/db/schema';
 import { appendAuditEvent } from '../services/audit-log.ts';
-import { notifyAgent, notifyFleet, notifyFleetMany } from './notifications.ts';
+import { notifyAgent, notifyCommandsChanged, notifyFleet } from './notifications.ts';
 
 export interface RevokeAgentInput {
   agentId: string;
@@ -60,14 +60,10 @@ export async function revokeAgent(db: Database, input: RevokeAgentInput): Promis
     });
     await notifyAgent(tx, { event: 'revoked', agentId: agent.id });
     // The cases and rotations waiting on these commands move on now, not at their next sweep.
-    await notifyFleetMany(
+    await notifyCommandsChanged(
       tx,
-      cancelled.map((command) => ({
-        event: 'command' as const,
-        agentId: agent.id,
-        commandId: command.id,
-        finished: true,
-      })),
+      cancelled.map((command) => ({ agentId: agent.id, commandId: command.id })),
+      true,
     );
     await notifyFleet(tx, {
       event: 'agent-status',

@@ -3,7 +3,7 @@ import { schema } from '@custody/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrollAgent } from '../../gateway/enrollment.ts';
-import { AGENTS_CHANNEL } from '../../gateway/notifications.ts';
+import { AGENTS_CHANNEL, FLEET_CHANNEL } from '../../gateway/notifications.ts';
 import { insertAgent, insertCommand, seedFleet } from '../../services/fleet-test-fixtures.ts';
 import {
   openTestDatabase,
@@ -263,7 +263,11 @@ describe('agents.revoke', () => {
         verb: 'probe',
       });
       const heard: string[] = [];
+      const fleetHeard: unknown[] = [];
       const unlisten = await handle.listen(AGENTS_CHANNEL, (payload) => heard.push(payload));
+      const unlistenFleet = await handle.listen(FLEET_CHANNEL, (payload) =>
+        fleetHeard.push(JSON.parse(payload)),
+      );
       try {
         const revoked = await as('integratorAdmin').agents.revoke({ agentId: agent.id });
         expect(revoked).toMatchObject({ id: agent.id, status: 'revoked' });
@@ -271,8 +275,18 @@ describe('agents.revoke', () => {
         await expect
           .poll(() => heard, { timeout: 10_000 })
           .toContainEqual(JSON.stringify({ event: 'revoked', agentId: agent.id }));
+        // What waits on the cancelled command (a case, a rotation) hears that it ended.
+        await expect
+          .poll(() => fleetHeard, { timeout: 10_000 })
+          .toContainEqual({
+            event: 'command',
+            agentId: agent.id,
+            commandId: queued.id,
+            finished: true,
+          });
       } finally {
         await unlisten();
+        await unlistenFleet();
       }
       const [command] = await handle.db
         .select()
