@@ -301,7 +301,6 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     const startedAt = Date.now();
     let held: CommandReport | null = null;
     let holdTimer: NodeJS.Timeout | undefined;
-    let settled = false;
     const jobLog: JobLogger = {
       info: (message, fields) =>
         log.info(scrub.text(message), scrub.value({ commandId: payload.commandId, ...fields })),
@@ -359,7 +358,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
           holdTimer ??= setTimeout(() => {
             const latest = held;
             held = null;
-            if (latest !== null && !settled) void enqueueProgress(latest);
+            if (latest !== null) void enqueueProgress(latest);
           }, heldFor);
           return Promise.resolve();
         }
@@ -374,9 +373,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       context,
       settle: async () => {
         // Finished: a report still held back is dropped, the result supersedes it.
-        settled = true;
         clearTimeout(holdTimer);
-        held = null;
         await cameras.closeAll();
         await progressChain;
       },

@@ -20,7 +20,7 @@ function view(overrides: {
   currentWave?: number;
   stopReason?: string | null;
   finishedAt?: Date | null;
-  skipped?: { serial: string; reason: string }[];
+  skipped?: { serial: string; reason: string; label: string }[];
   skippedCount?: number;
   waves: [number, Partial<Record<ItemStatus, number>>][];
 }): JobView {
@@ -116,7 +116,13 @@ describe('formatSummary', () => {
       view: view({
         status: 'completed',
         finishedAt: new Date('2026-03-01T10:02:05Z'),
-        skipped: [{ serial: 'ACCC8E000003', reason: 'open-case' }],
+        skipped: [
+          {
+            serial: 'ACCC8E000003',
+            reason: 'open-case',
+            label: 'a recommissioning case is open for it',
+          },
+        ],
         waves: [
           [0, { rotated: 1, failed: 1 }],
           [1, { rotated: 2, skipped: 1 }],
@@ -164,7 +170,13 @@ describe('formatSummary', () => {
       view: view({
         status: 'stopped',
         stopReason: 'canary: 2 of 2 failed',
-        skipped: [{ serial: 'ACCC8E000009', reason: 'no-agent' }],
+        skipped: [
+          {
+            serial: 'ACCC8E000009',
+            reason: 'no-agent',
+            label: 'no agent of its site reports it',
+          },
+        ],
         skippedCount: 40,
         waves: [
           [0, { failed: 2 }],
@@ -207,7 +219,13 @@ describe('formatCreated', () => {
           jobId: JOB,
           cameras: 12,
           waves: 2,
-          skipped: [{ serial: 'ACCC8E000004', reason: 'no-vaulted-credential' }],
+          skipped: [
+            {
+              serial: 'ACCC8E000004',
+              reason: 'no-vaulted-credential',
+              label: 'no active vaulted password for this account',
+            },
+          ],
         },
         { canarySize: 2, waveSize: 5, maxFailures: 0 },
       ),

@@ -1,19 +1,18 @@
 import {
   ROTATION_ITEM_STATUSES,
-  ROTATION_SKIP_LABELS,
   type RotationItemStatus,
   type RotationJobStatus,
-  type RotationSkipReason,
 } from '@custody/core';
 
 export type ItemStatus = RotationItemStatus;
 export type JobStatus = RotationJobStatus;
 const ITEM_STATUSES = ROTATION_ITEM_STATUSES;
 
-/** A camera left out of a job, with the reason's code. */
+/** A camera left out of a job, with the reason's code and the server's words for it. */
 export interface SkippedView {
   serial: string;
   reason: string;
+  label: string;
 }
 
 /** What the CLI reads of `rotation.get`. */
@@ -44,10 +43,6 @@ export interface ItemView {
   error: { code: string; message: string } | null;
 }
 
-export function skipReasonText(reason: string): string {
-  return ROTATION_SKIP_LABELS[reason as RotationSkipReason] ?? reason;
-}
-
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
@@ -68,7 +63,7 @@ export function formatCreated(
   if (created.skipped.length > 0) {
     lines.push(`Left out (${created.skipped.length}):`);
     for (const skip of created.skipped) {
-      lines.push(`  ${skip.serial}: ${skipReasonText(skip.reason)}`);
+      lines.push(`  ${skip.serial}: ${skip.label}`);
     }
   }
   return lines.join('\n');
@@ -182,7 +177,7 @@ export function formatSummary({ view, failed, skipped, pageUrl, now }: SummaryIn
   }
   if (view.skippedCount > 0) {
     lines.push(`Left out at the start (${view.skippedCount}):`);
-    for (const skip of view.skipped) lines.push(`  ${skip.serial}: ${skipReasonText(skip.reason)}`);
+    for (const skip of view.skipped) lines.push(`  ${skip.serial}: ${skip.label}`);
     if (view.skipped.length < view.skippedCount) {
       lines.push(`  … and ${view.skippedCount - view.skipped.length} more: ${pageUrl}`);
     }

@@ -32,6 +32,7 @@ import {
   recordRefusedMessage,
   type CommandReportMessage,
   type DurableMessage,
+  type IngestResult,
 } from './ingest.ts';
 import type { IngestGate } from './ingest-gate.ts';
 import { notifyAgent, notifyFleet } from './notifications.ts';
@@ -367,15 +368,21 @@ export function createAgentSession(
     if (ending || agentId === null || siteId === null) return;
     const scope = { agentId, siteId };
     const results = await context.ingestGate.run(() => ingestCommandReports(db, scope, reports));
-    reports.forEach((report, index) => {
-      if (results[index]?.unknownCommand) {
-        log.warn('An agent reported on a command it was not sent.', {
-          agentId,
-          messageId: report.id,
-        });
-      }
-      acknowledge(report.id);
-    });
+    reports.forEach((report, index) => ingested(report.id, results[index]!));
+  }
+
+  /** After the commit: what the message revealed is logged, and it is acknowledged. */
+  function ingested(messageId: string, result: IngestResult): void {
+    if (result.conflicts > 0) {
+      log.warn('An agent reported cameras registered to another site; recorded as conflicts.', {
+        agentId,
+        conflicts: result.conflicts,
+      });
+    }
+    if (result.unknownCommand) {
+      log.warn('An agent reported on a command it was not sent.', { agentId, messageId });
+    }
+    acknowledge(messageId);
   }
 
   async function pump(): Promise<void> {
@@ -571,19 +578,7 @@ export function createAgentSession(
     if (isDurable(message)) {
       const scope = { agentId, siteId };
       const result = await context.ingestGate.run(() => ingestDurableMessage(db, scope, message));
-      if (result.conflicts > 0) {
-        log.warn('An agent reported cameras registered to another site; recorded as conflicts.', {
-          agentId,
-          conflicts: result.conflicts,
-        });
-      }
-      if (result.unknownCommand) {
-        log.warn('An agent reported on a command it was not sent.', {
-          agentId,
-          messageId: message.id,
-        });
-      }
-      acknowledge(message.id);
+      ingested(message.id, result);
       return;
     }
     switch (message.type) {

@@ -197,6 +197,10 @@ export async function ingestDurableMessage(
   message: DurableMessage,
   now: Date = new Date(),
 ): Promise<IngestResult> {
+  if (isCommandReport(message)) {
+    const [result] = await ingestCommandReports(db, scope, [message], now);
+    return result!;
+  }
   return db.transaction(async (tx): Promise<IngestResult> => {
     const recorded = await tx
       .insert(agentMessages)
@@ -239,13 +243,6 @@ export async function ingestDurableMessage(
           for (const serial of applied.serials) changed.add(serial);
         }
         break;
-      }
-      case 'command-ack':
-      case 'command-progress':
-      case 'command-result': {
-        const event = await applyCommandMessage(tx, scope, message, now);
-        if (event !== null) await notifyFleet(tx, event);
-        return { duplicate: false, conflicts: 0, unknownCommand: event === null };
       }
     }
     if (changed.size > 0) {

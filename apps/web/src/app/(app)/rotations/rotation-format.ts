@@ -1,7 +1,7 @@
 import type { OrgKind, Role, RotationItemStatus, RotationJobStatus } from '@custody/core';
 
 // Words for the rotation pages. Core is imported for types only, as elsewhere in the pages: the
-// types make these tables fail to compile when core gains a status or reason they lack.
+// types make these tables fail to compile when core gains a status they lack.
 
 export const ITEM_STATUSES = [
   'queued',
