@@ -158,3 +158,38 @@ describe(`database on ${engine}`, () => {
     expect(await second.db.select().from(organisations)).toHaveLength(0);
   });
 });
+
+// PostgreSQL only: a server that ends a session (restart, failover, an administrator) while a
+// transaction waits on it. postgres.js 3.4.9 then threw from a timer when the transaction's own
+// ROLLBACK was written to the closed socket: an exception no caller can catch, which takes the
+// whole web server down. pnpm-workspace.yaml patches it; this test fails without that patch.
+describe.runIf(url)('database on postgresql when the server ends a session', () => {
+  it('rejects the transaction, throws nothing from a timer, and serves the next query', async () => {
+    const handle = await freshDatabase();
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtExceptionMonitor', record);
+    try {
+      let pid: number | undefined;
+      const transaction = handle.db.transaction(async (tx) => {
+        const [row] = rowsOf<{ pid: number }>(
+          await tx.execute(sql`select pg_backend_pid() as pid`),
+        );
+        pid = row?.pid;
+        await tx.execute(sql`select pg_sleep(10)`);
+      });
+      const outcome = rejectionOf(transaction);
+      await expect.poll(() => pid, { timeout: 5_000 }).toBeTypeOf('number');
+      // Another connection of the same pool ends the transaction's session.
+      await handle.db.execute(sql`select pg_terminate_backend(${pid})`);
+      expect(await outcome).toMatch(/terminat|CONNECTION_CLOSED|connection/i);
+      // The deferred write runs on the next turns of the event loop: give it a few.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+      const [after] = rowsOf<{ one: number }>(await handle.db.execute(sql`select 1 as one`));
+      expect(after?.one).toBe(1);
+    } finally {
+      process.off('uncaughtExceptionMonitor', record);
+    }
+  });
+});
