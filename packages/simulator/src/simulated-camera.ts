@@ -127,6 +127,8 @@ interface ParameterTable {
 
 export interface CameraStats {
   requests: number;
+  /** TCP connections accepted on the HTTP and HTTPS ports. */
+  connections: number;
   authFailures: number;
   dropped: number;
   /** Requests carried out whose answer was lost (`dropAfterRate`, an answer fault). */
@@ -201,6 +203,7 @@ export class SimulatedCamera {
   readonly users = new Map<string, UserAccount>();
   readonly stats: CameraStats = {
     requests: 0,
+    connections: 0,
     authFailures: 0,
     dropped: 0,
     answersLost: 0,
@@ -661,6 +664,7 @@ export class SimulatedCamera {
       return;
     }
     this.sockets.add(socket);
+    if (kind !== 'rtsp') this.stats.connections += 1;
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     this.host.acceptConnection(socket, this, kind);

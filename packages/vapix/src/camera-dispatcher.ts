@@ -175,3 +175,44 @@ export function createCameraDispatcher(options: CameraDispatcherOptions): {
     certificates,
   };
 }
+
+/**
+ * Keep-alive connections shared by the clients of one piece of work (an agent command makes a
+ * client for the look, another per credential it tests): one pool per origin and TLS policy, so
+ * a camera sees one connection instead of one per client. A first-use pin learned on the shared
+ * pool holds for every client after it. The owner closes it; the clients never do.
+ */
+export interface SharedCameraConnections {
+  /** The pool for these options, created on first use. */
+  poolFor(options: Omit<CameraDispatcherOptions, 'onCertificate'>): {
+    dispatcher: CameraTransport;
+    certificates: CertificateState;
+  };
+  /** Closes every pool; later requests through them fail. */
+  close(): Promise<void>;
+}
+
+export function createSharedCameraConnections(): SharedCameraConnections {
+  const pools = new Map<string, ReturnType<typeof createCameraDispatcher>>();
+  return {
+    poolFor(options) {
+      const key = JSON.stringify([
+        options.origin,
+        options.tls,
+        options.connectTimeoutMs,
+        options.connections,
+      ]);
+      let pool = pools.get(key);
+      if (pool === undefined) {
+        pool = createCameraDispatcher(options);
+        pools.set(key, pool);
+      }
+      return pool;
+    },
+    async close() {
+      const open = [...pools.values()];
+      pools.clear();
+      await Promise.all(open.map((pool) => pool.dispatcher.close()));
+    },
+  };
+}

@@ -9,7 +9,8 @@ export type { RequestLimiter } from './request-limiter.ts';
 export { createAuthSessionCache, defaultAuthSessionCache } from './auth-session-cache.ts';
 export type { AuthSession, AuthSessionCache } from './auth-session-cache.ts';
 export { cameraKeyOf } from './camera-key.ts';
-export { normalizeFingerprint } from './camera-dispatcher.ts';
+export { createSharedCameraConnections, normalizeFingerprint } from './camera-dispatcher.ts';
+export type { SharedCameraConnections } from './camera-dispatcher.ts';
 
 export { systemReady } from './apis/system-ready.ts';
 export type { SystemReady, SystemReadyOptions } from './apis/system-ready.ts';

@@ -24,6 +24,7 @@ import {
   type FakeCamera,
   type FakeCameraOptions,
 } from './test-support/fake-camera.ts';
+import { createSharedCameraConnections } from './camera-dispatcher.ts';
 import { createVapixClient, type VapixClientOptions } from './vapix-client.ts';
 import {
   VapixApiError,
@@ -415,6 +416,63 @@ describe('transport', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await open()).toBe(0);
+  });
+
+  it('lets clients given the same shared connections use one connection, which outlives them', async () => {
+    const fake = await camera();
+    let connections = 0;
+    fake.server.on('connection', () => {
+      connections += 1;
+    });
+    const open = () =>
+      new Promise<number>((resolve, reject) => {
+        fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      });
+    const shared = createSharedCameraConnections();
+    const look = client(fake, { credentials: null, connections: shared });
+    await look.send(systemReady());
+    await look.close();
+    // A login test as another user, then the admin: still the one connection.
+    const wrong = client(fake, { credentials: WRONG, connections: shared });
+    await expect(wrong.send(getAllProperties())).rejects.toBeInstanceOf(VapixAuthError);
+    await wrong.close();
+    const admin = client(fake, { connections: shared });
+    await admin.send(getAllProperties());
+    await admin.close();
+    expect(fake.requests.length).toBeGreaterThanOrEqual(5);
+    expect(connections).toBe(1);
+    expect(await open()).toBe(1);
+    await shared.close();
+    for (let wait = 0; wait < 50 && (await open()) > 0; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await open()).toBe(0);
+  });
+
+  it('keeps shared connections apart per TLS policy, and a client told of certificates on its own', async () => {
+    const fake = await camera();
+    let connections = 0;
+    fake.server.on('connection', () => {
+      connections += 1;
+    });
+    const shared = createSharedCameraConnections();
+    const plain = client(fake, { credentials: null, connections: shared });
+    await plain.send(systemReady());
+    const pinned = client(fake, {
+      credentials: null,
+      connections: shared,
+      tls: { mode: 'pin', fingerprint256: 'AB:CD' },
+    });
+    await pinned.send(systemReady());
+    const watching = client(fake, {
+      credentials: null,
+      connections: shared,
+      onCertificate: () => undefined,
+    });
+    await watching.send(systemReady());
+    expect(connections).toBe(3);
+    await watching.close();
+    await shared.close();
   });
 
   it('reports a closed port as a retryable VAPIX_UNREACHABLE', async () => {

@@ -13,6 +13,7 @@ import {
   createCameraDispatcher,
   type CameraTransport,
   type CertificateState,
+  type SharedCameraConnections,
 } from './camera-dispatcher.ts';
 import { cameraKeyOf } from './camera-key.ts';
 import { decodeText } from './decode-text.ts';
@@ -57,6 +58,11 @@ export interface VapixClientOptions {
   onCertificate?: (info: CertificateInfo) => void;
   /** Injected transport (tests use undici's MockAgent); the caller owns its lifecycle. */
   dispatcher?: Dispatcher;
+  /**
+   * Connections shared with other clients, which the caller owns and closes. Not used with
+   * `onCertificate`, which belongs to one client: such a client opens its own.
+   */
+  connections?: SharedCameraConnections;
   budget?: AttemptBudget;
   limiter?: RequestLimiter;
   /** Where Digest nonces are kept between calls and clients (default: process-wide). */
@@ -346,15 +352,19 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
   if (options.dispatcher !== undefined) {
     dispatcher = options.dispatcher;
   } else {
-    const created = createCameraDispatcher({
+    const pool = {
       origin,
-      tls: options.tls ?? { mode: 'verify' },
+      tls: options.tls ?? { mode: 'verify' as const },
       connectTimeoutMs: timeouts.probeMs,
       connections: limiter.maxConcurrent,
-      onCertificate: options.onCertificate,
-    });
+    };
+    const shared = options.onCertificate === undefined ? options.connections : undefined;
+    const created =
+      shared === undefined
+        ? createCameraDispatcher({ ...pool, onCertificate: options.onCertificate })
+        : shared.poolFor(pool);
     dispatcher = created.dispatcher;
-    ownedDispatcher = created.dispatcher;
+    if (shared === undefined) ownedDispatcher = created.dispatcher;
     certificates = created.certificates;
   }
 

@@ -7,6 +7,7 @@ import {
   VapixLockedOutError,
   VapixUnsupportedError,
   cameraKeyOf,
+  createSharedCameraConnections,
   createVapixClient,
   defaultAttemptBudget,
   listParams,
@@ -173,6 +174,9 @@ export function createCameraAccess(options: {
   const { serial, vapix, signal } = options;
   const budget = vapix.budget ?? defaultAttemptBudget;
   const open = new Set<VapixClient>();
+  // The look and every login test of this command go over the same keep-alive connection to the
+  // camera instead of one each: less setup for the agent and for the camera.
+  const connections = createSharedCameraConnections();
   const shared = {
     budget,
     ...(vapix.limiter === undefined ? {} : { limiter: vapix.limiter }),
@@ -191,6 +195,7 @@ export function createCameraAccess(options: {
       ...tlsOf(url),
       url: baseUrlOf(url),
       credentials,
+      connections,
     });
     open.add(created);
     return created;
@@ -393,6 +398,7 @@ export function createCameraAccess(options: {
     allowRepin: () => vapix.allowRepin?.(serial),
     async closeAll() {
       await Promise.all([...open].map((used) => release(used)));
+      await connections.close();
     },
   };
 }
