@@ -1,5 +1,6 @@
 import type { DatabaseInfo } from '@custody/db';
 import { getRuntime } from './runtime.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 export interface Health {
   ok: boolean;
@@ -16,7 +17,7 @@ export async function readHealth(): Promise<Health> {
     const ok = database.migrationsApplied === database.migrationsKnown;
     return { ok, database, uptimeSeconds };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = safeErrorMessage(error);
     return {
       ok: false,
       database: { engine: runtime.database.engine, error: message },

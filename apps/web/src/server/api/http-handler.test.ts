@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import type { DatabaseHandle } from '@custody/db';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuth } from '../auth/create-auth.ts';
 import { openTestDatabase } from '../test-support/world.ts';
 import { refuseCrossSiteMutation } from './csrf.ts';
 import { handleTrpcRequest } from './http-handler.ts';
+import { INTERNAL_FAILURE } from './trpc.ts';
 
 const ORIGIN = 'http://custody.test:3000';
 
@@ -95,5 +99,49 @@ describe('handleTrpcRequest', () => {
     };
     expect(Object.keys(body.error.json.data.fieldErrors).sort()).toEqual(['password', 'token']);
     expect(body.error.json.data.fieldErrors.password).toEqual(['Use at least 12 characters.']);
+  });
+});
+
+describe('handleTrpcRequest when the database fails', () => {
+  it('answers a generic 500 and logs the failed query without the values bound to it', async () => {
+    const handle = await openTestDatabase();
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      logged.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg))).join(' '));
+    });
+    try {
+      // The invitation lookup now fails, with the token's hash among its parameters.
+      await handle.db.execute(sql`alter table invitations rename to invitations_gone`);
+      const token = 'invitation-token-Zr8Qp2Lw6Nx4Kd7Hs1';
+      const response = await handleTrpcRequest(
+        new Request(`${ORIGIN}/api/trpc/organisations.acceptInvitation`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: ORIGIN },
+          body: JSON.stringify({ json: { token } }),
+        }),
+        {
+          db: handle.db,
+          auth: createAuth({ db: handle.db, secret: 'y'.repeat(32), origins: [ORIGIN] }),
+          origins: [ORIGIN],
+        },
+      );
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      const body = JSON.parse(text) as { error: { json: { message: string } } };
+      expect(body.error.json.message).toBe(INTERNAL_FAILURE);
+      // How the invitation service keys a token (services/organisations.ts).
+      const tokenHash = createHash('sha256').update(token).digest('hex');
+      for (const output of [text, logged.join('\n')]) {
+        expect(output).not.toContain(token);
+        expect(output).not.toContain(tokenHash);
+        expect(output).not.toContain('params:');
+      }
+      expect(logged.join('\n')).toMatch(
+        /tRPC organisations\.acceptInvitation failed: .*Failed query: select/,
+      );
+    } finally {
+      spy.mockRestore();
+      await handle.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { refuseCrossSiteMutation } from './csrf.ts';
 import { retryAfterOf } from './error-table.ts';
 import { appRouter } from './root.ts';
 import { createTRPCContext } from './trpc.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 export const TRPC_ENDPOINT = '/api/trpc';
 
@@ -61,7 +62,7 @@ export async function handleTrpcRequest(
     },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);
+        console.error(`tRPC ${path ?? '?'} failed: ${safeErrorMessage(error.cause ?? error)}`);
       }
     },
   });

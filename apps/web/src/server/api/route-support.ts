@@ -3,6 +3,7 @@ import type { Database } from '@custody/db';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
 import { retryAfterOf } from './error-table.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 /** Who a route handler acts for: null when nobody is signed in (or still on a one-time password). */
 export type ActorOfRequest = (request: Request) => Promise<Actor | null>;
@@ -67,7 +68,7 @@ export function responseForError(error: unknown, what: string): Response {
     if (retryAfter !== null) response.headers.set('retry-after', String(retryAfter));
     return response;
   }
-  console.error(`${what} failed:`, error);
+  console.error(`${what} failed: ${safeErrorMessage(error)}`);
   return errorResponse(500, `${what} failed on the server.`);
 }
 

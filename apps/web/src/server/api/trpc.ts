@@ -66,6 +66,10 @@ export async function createTRPCContext(options: {
   });
 }
 
+/** What a caller is told of an unexplained server failure; the server log has the details. */
+export const INTERNAL_FAILURE =
+  'The server could not complete this request; the failure is in its log.';
+
 const t = initTRPC.context<TRPCContext>().create({
   transformer: superjson,
   sse: {
@@ -76,10 +80,15 @@ const t = initTRPC.context<TRPCContext>().create({
   },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    // A failure the services did not name (a lost database, a bug) is logged, not explained:
+    // its message can hold a failed query and the values bound to it.
+    const unexplained = error.code === 'INTERNAL_SERVER_ERROR' && !(cause instanceof DomainError);
+    const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
+      message: unexplained ? INTERNAL_FAILURE : shape.message,
       data: {
-        ...shape.data,
+        ...(unexplained ? data : shape.data),
         domainCode: cause instanceof DomainError ? cause.code : null,
         fieldErrors: fieldErrorsOf(cause),
         retryAfterSeconds: retryAfterOf(cause),

@@ -288,7 +288,7 @@ export function createAgentSession(
   ws.on('ping', () => deadTimer.refresh());
   ws.on('pong', () => deadTimer.refresh());
   ws.on('error', (error) => {
-    log.warn('Agent connection error.', { agentId, error: error.message });
+    log.warn('Agent connection error.', { agentId, error: errorText(error) });
   });
   ws.on('close', (code) => {
     ending = true;

@@ -1,3 +1,5 @@
+import { safeErrorMessage } from '@custody/db/errors';
+
 /**
  * What the gateway writes to the server log. Fields are small and secret-free: ids, codes,
  * counts, a site or agent name; never a frame, a payload, a token or a password.
@@ -28,6 +30,7 @@ export const silentGatewayLogger: GatewayLogger = {
   error: () => undefined,
 };
 
+/** An error for a log line: a failed query's values are left out (see safeErrorMessage). */
 export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return safeErrorMessage(error);
 }

@@ -12,6 +12,7 @@ import {
   fleetCamerasOfSites,
   type FleetCamera,
 } from './fleet.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 /** Where fleet events come from: the agent gateway, which hears every process's NOTIFY. */
 export interface FleetEventSource {
@@ -193,7 +194,8 @@ export function createFleetFeed(options: FleetFeedOptions): FleetFeed {
   const reverifyMs = options.reverifyMs ?? 30_000;
   const onError =
     options.onError ??
-    ((message: string, error: unknown) => console.error(`fleet feed: ${message}`, error));
+    ((message: string, error: unknown) =>
+      console.error(`fleet feed: ${message}: ${safeErrorMessage(error)}`));
 
   const subscribers = new Set<Subscriber>();
   /** siteId → serial → fingerprint of the camera as last read; least recently used first. */

@@ -22,6 +22,7 @@ import {
   type CaseRecord,
 } from './case-store.ts';
 import { applyTriageCommand, type FinishedCommand } from './case-triage.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 const { cases, commands } = schema;
 
@@ -278,7 +279,7 @@ export async function startCaseEngine(options: CaseEngineOptions): Promise<CaseE
       } catch (error) {
         log.warn('could not advance a case', {
           caseId,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: safeErrorMessage(error),
         });
       } finally {
         running.delete(caseId);
@@ -308,7 +309,7 @@ export async function startCaseEngine(options: CaseEngineOptions): Promise<CaseE
   const safely = (work: Promise<unknown>) => {
     work.catch((error: unknown) =>
       log.warn('a notification could not be handled', {
-        reason: error instanceof Error ? error.message : String(error),
+        reason: safeErrorMessage(error),
       }),
     );
   };

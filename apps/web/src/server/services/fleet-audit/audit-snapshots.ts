@@ -9,6 +9,7 @@ import type { Executor } from '../executor.ts';
 import { openAudit, prepareAudit, summarize, type FindingCounts } from './audit-query.ts';
 import { loadAuditSettings } from './audit-settings.ts';
 import { resolveAuditAdminOrg, type AuditOrg } from './audit-scope.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 /**
  * Snapshots of one organisation are taken under this transaction-scoped advisory lock (its
@@ -197,7 +198,7 @@ export function startAuditScheduler(options: AuditSchedulerOptions): AuditSchedu
       runOnce()
         .catch((error: unknown) =>
           log.warn('scheduled snapshots failed; retrying at the next check', {
-            reason: error instanceof Error ? error.message : String(error),
+            reason: safeErrorMessage(error),
           }),
         )
         .finally(() => schedule(every));

@@ -37,6 +37,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { RotationJobRow } from './rotation-access.ts';
 import { waveTallies } from './rotation-jobs.ts';
 import { ROTATION_CHANNEL, RotationNotificationSchema, notifyRotation } from './rotation-notify.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 const { agents, cameras, cases, commands, credentials, rotationItems, rotationJobs } = schema;
 
@@ -959,7 +960,7 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
       } catch (error) {
         log.warn('could not advance a rotation', {
           jobId,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: safeErrorMessage(error),
         });
       } finally {
         running.delete(jobId);
@@ -979,7 +980,7 @@ export async function startRotationEngine(options: RotationEngineOptions): Promi
   const safely = (work: Promise<unknown>) => {
     work.catch((error: unknown) =>
       log.warn('a notification could not be handled', {
-        reason: error instanceof Error ? error.message : String(error),
+        reason: safeErrorMessage(error),
       }),
     );
   };
