@@ -7,6 +7,7 @@ import { createAuthAudit } from './auth-audit-plugin.ts';
 import { CLIENT_ADDRESS_HEADER } from './client-address.ts';
 import { createLoginThrottle } from './login-throttle-plugin.ts';
 import { passwordHasher } from './password-hasher.ts';
+import { authLogger } from './auth-logger.ts';
 
 export interface CreateAuthOptions {
   db: Database;
@@ -56,6 +57,7 @@ export function createAuth({ db, secret, origins }: CreateAuthOptions) {
     basePath: '/api/auth',
     // better-auth refuses cookie-carrying requests whose Origin is not one of these (CSRF).
     trustedOrigins: [...origins],
+    logger: authLogger,
     database: drizzleAdapter(db, {
       provider: 'pg',
       // better-auth's user is the domain's users table; its other models are schema/auth.ts.

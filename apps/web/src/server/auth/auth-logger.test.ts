@@ -1,0 +1,26 @@
+import { createTestDatabase, providedDatabaseUrl } from '@custody/db/testing';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { authLogLine } from './auth-logger.ts';
+
+const TOKEN = 'better-auth-session-token-Pq7Wm3Zx9Lk2';
+
+describe('authLogLine', () => {
+  it('keeps the failed query of a session lookup and drops the token bound to it', async () => {
+    const handle = await createTestDatabase({ url: providedDatabaseUrl() });
+    let failure: unknown;
+    try {
+      await handle.db.execute(sql`select * from no_such_session where token = ${TOKEN}`);
+    } catch (error) {
+      failure = error;
+    } finally {
+      await handle.close();
+    }
+    expect((failure as Error).message).toContain(TOKEN);
+    const line = authLogLine('error', 'Failed to get session', [failure, { token: TOKEN }]);
+    expect(line).not.toContain(TOKEN);
+    expect(line).toMatch(
+      /^auth error: Failed to get session: Failed query: select \* from no_such_session/,
+    );
+  });
+});
