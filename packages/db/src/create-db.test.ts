@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rowsOf, type DatabaseHandle } from './create-db.ts';
 import { cameras, organisations, siteGrants, sites, users } from './schema/index.ts';
@@ -120,6 +120,36 @@ describe(`database on ${engine}`, () => {
       ),
     );
     expect(Number(row?.similarity)).toBeGreaterThan(0.3);
+  });
+
+  it('looks cameras up by serial through the primary key, never the search index', async () => {
+    const handle = await freshDatabase();
+    const { site } = await seedSite(handle);
+    const serialOf = (n: number) => `00408C${n.toString(16).toUpperCase().padStart(6, '0')}`;
+    await handle.db
+      .insert(cameras)
+      .values(Array.from({ length: 1_000 }, (_, n) => ({ serial: serialOf(n), siteId: site.id })));
+    await handle.db.execute(sql`analyze cameras`);
+    const wanted = Array.from({ length: 50 }, (_, n) => serialOf(n * 7));
+    // Without a scan of the whole table (the right plan for a table this small), the planner
+    // chooses between the primary key and the search index.
+    const plan = await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const result = await tx.execute(
+        sql`explain select ${cameras.serial}, ${cameras.siteId} from ${cameras} where ${inArray(cameras.serial, wanted)}`,
+      );
+      return rowsOf<{ 'QUERY PLAN': string }>(result)
+        .map((row) => row['QUERY PLAN'])
+        .join('\n');
+    });
+    // A trigram index on the bare column answered this at tens of ms per wave of a rotation.
+    expect(plan).not.toContain('trgm');
+    expect(plan).toContain('cameras_pkey');
+    const found = await handle.db
+      .select({ serial: cameras.serial })
+      .from(cameras)
+      .where(inArray(cameras.serial, wanted));
+    expect(found).toHaveLength(50);
   });
 
   it('delivers a NOTIFY to its listeners when the sending transaction commits, not before', async () => {

@@ -66,9 +66,9 @@ function likeContaining(text: string): string {
 
 /**
  * Part of a serial, a model or a product name. Each branch has the exact shape of a trigram
- * index (serial, lower(model), lower(product_name) with gin_trgm_ops), so PostgreSQL answers
- * with a BitmapOr over the three indexes instead of scanning every camera. A serial is searched
- * without separators and upper-cased, so "ac:cc:8e" finds ACCC8E012345.
+ * index (lower(serial), lower(model), lower(product_name) with gin_trgm_ops), so PostgreSQL
+ * answers with a BitmapOr over the three indexes instead of scanning every camera. A serial is
+ * searched without separators, so "ac:cc:8e" finds ACCC8E012345.
  */
 export function fleetSearchCondition(q: string): SQL | undefined {
   const text = q.trim().toLowerCase();
@@ -77,9 +77,9 @@ export function fleetSearchCondition(q: string): SQL | undefined {
     sql`lower(${cameras.model}) like ${likeContaining(text)}`,
     sql`lower(${cameras.productName}) like ${likeContaining(text)}`,
   ];
-  const serial = text.replace(/[\s:.-]/g, '').toUpperCase();
-  if (/^[0-9A-F]+$/.test(serial))
-    branches.push(sql`${cameras.serial} like ${likeContaining(serial)}`);
+  const serial = text.replace(/[\s:.-]/g, '');
+  if (/^[0-9a-f]+$/.test(serial))
+    branches.push(sql`lower(${cameras.serial}) like ${likeContaining(serial)}`);
   return or(...branches);
 }
 
