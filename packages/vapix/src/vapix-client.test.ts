@@ -84,6 +84,20 @@ function expectNoSecret(error: unknown): void {
   expect(rendered).not.toMatch(/authorization|Digest username|pwd=/i);
 }
 
+function openConnections(fake: FakeCamera): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+  });
+}
+
+/** The device's open connections once the client's close has reached it (up to 0.5 s). */
+async function connectionsOnceClosed(fake: FakeCamera): Promise<number> {
+  for (let wait = 0; wait < 50 && (await openConnections(fake)) > 0; wait += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return openConnections(fake);
+}
+
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -406,16 +420,9 @@ describe('transport', () => {
     const vapix = client(fake);
     await vapix.send(getAllProperties());
     await vapix.send(getApiList());
-    const open = () =>
-      new Promise<number>((resolve, reject) => {
-        fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
-      });
-    expect(await open()).toBe(1);
+    expect(await openConnections(fake)).toBe(1);
     await vapix.close();
-    for (let wait = 0; wait < 50 && (await open()) > 0; wait += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(await open()).toBe(0);
+    expect(await connectionsOnceClosed(fake)).toBe(0);
   });
 
   it('lets clients given the same shared connections use one connection, which outlives them', async () => {
@@ -424,10 +431,6 @@ describe('transport', () => {
     fake.server.on('connection', () => {
       connections += 1;
     });
-    const open = () =>
-      new Promise<number>((resolve, reject) => {
-        fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
-      });
     const shared = createSharedCameraConnections();
     const look = client(fake, { credentials: null, connections: shared });
     await look.send(systemReady());
@@ -441,12 +444,9 @@ describe('transport', () => {
     await admin.close();
     expect(fake.requests.length).toBeGreaterThanOrEqual(5);
     expect(connections).toBe(1);
-    expect(await open()).toBe(1);
+    expect(await openConnections(fake)).toBe(1);
     await shared.close();
-    for (let wait = 0; wait < 50 && (await open()) > 0; wait += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(await open()).toBe(0);
+    expect(await connectionsOnceClosed(fake)).toBe(0);
   });
 
   it('keeps shared connections apart per TLS policy, and a client told of certificates on its own', async () => {
