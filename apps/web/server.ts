@@ -21,6 +21,7 @@ import { startRotationFeed } from './src/server/services/rotation/rotation-feed.
 import { MasterKeyError } from './src/server/services/vault/master-keys.ts';
 import { startVault } from './src/server/services/vault/start-vault.ts';
 import { createVaultSecretsResolver } from './src/server/services/vault/vault-secrets-resolver.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 const dev = process.argv.includes('--dev');
 const env = readEnv();
@@ -77,9 +78,8 @@ const demo = env.CUSTODY_DEMO
       repoRoot: resolve(dir, '..', '..'),
       demoDir: resolve(process.cwd(), env.CUSTODY_DEMO_DIR),
     }).catch((error: unknown) => {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
       console.error(
-        `demo: Custody runs without the demo, which could not be prepared: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}`,
+        `demo: Custody runs without the demo, which could not be prepared: ${safeErrorMessage(error)}`,
       );
       return undefined;
     })
@@ -102,11 +102,11 @@ const vaultService = await startVault({
     ? resolve(process.cwd(), env.CUSTODY_MASTER_KEY_FILE)
     : join(dataDir, 'master-keys.json'),
 }).catch((error: unknown) => {
-  if (error instanceof MasterKeyError) {
-    console.error(`Custody cannot start: ${error.message}`);
-    process.exit(1);
-  }
-  throw error;
+  // Told without the values of a failed query: they can be wrapped keys.
+  console.error(
+    `Custody cannot start: ${error instanceof MasterKeyError ? error.message : safeErrorMessage(error)}`,
+  );
+  process.exit(1);
 });
 const { vault } = vaultService;
 const publicUrl = env.CUSTODY_PUBLIC_URL?.[0];

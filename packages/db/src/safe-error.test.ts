@@ -44,6 +44,14 @@ describe(`safeErrorMessage on ${url ? 'postgresql' : 'pglite'}`, () => {
     expect(message).toContain('invalid input syntax for type uuid: "…"');
   });
 
+  it('drops a value PostgreSQL quotes inside its reason', async () => {
+    const error = await failureOf(handle.db.execute(sql`select ${'98765432109'}::int as n`));
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    const message = safeErrorMessage(error);
+    expect(message).not.toContain('98765432109');
+    expect(message).toContain('value "…" is out of range for type integer');
+  });
+
   it('follows the causes of a service error that wraps a failed query', async () => {
     const query = await failureOf(
       handle.db.execute(sql`insert into no_such_tokens (token) values (${TOKEN})`),

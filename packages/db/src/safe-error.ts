@@ -7,11 +7,16 @@ const MAX_CAUSES = 4;
 const PARAMS_TAIL = /\n?params: [\s\S]*$/;
 /** PostgreSQL ends a message with the value it refused: `invalid input syntax for type uuid: "…"`. */
 const QUOTED_VALUE_TAIL = /: "[\s\S]*"$/;
+/** …or names it inside: `value "99999999999" is out of range for type integer`. */
+const QUOTED_VALUE = /\bvalue "[^"]*"/g;
 
 function ownMessage(error: unknown): string {
   if (error instanceof DrizzleQueryError) return `Failed query: ${error.query}`;
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(PARAMS_TAIL, '').replace(QUOTED_VALUE_TAIL, ': "…"');
+  return message
+    .replace(PARAMS_TAIL, '')
+    .replace(QUOTED_VALUE_TAIL, ': "…"')
+    .replace(QUOTED_VALUE, 'value "…"');
 }
 
 /**
@@ -23,7 +28,11 @@ function ownMessage(error: unknown): string {
 export function safeErrorMessage(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; depth <= MAX_CAUSES && current !== undefined && current !== null; depth += 1) {
+  for (
+    let depth = 0;
+    depth <= MAX_CAUSES && current !== undefined && current !== null;
+    depth += 1
+  ) {
     const message = ownMessage(current);
     // A wrapper that repeats its cause's message adds nothing.
     if (message !== '' && !parts.some((part) => part.includes(message))) parts.push(message);

@@ -194,8 +194,10 @@ export interface SharedCameraConnections {
 
 export function createSharedCameraConnections(): SharedCameraConnections {
   const pools = new Map<string, ReturnType<typeof createCameraDispatcher>>();
+  let closed = false;
   return {
     poolFor(options) {
+      if (closed) throw new Error('these camera connections are closed');
       const key = JSON.stringify([
         options.origin,
         options.tls,
@@ -210,6 +212,7 @@ export function createSharedCameraConnections(): SharedCameraConnections {
       return pool;
     },
     async close() {
+      closed = true;
       const open = [...pools.values()];
       pools.clear();
       await Promise.all(open.map((pool) => pool.dispatcher.close()));

@@ -449,7 +449,7 @@ describe('transport', () => {
     expect(await connectionsOnceClosed(fake)).toBe(0);
   });
 
-  it('keeps shared connections apart per TLS policy, and a client told of certificates on its own', async () => {
+  it('keeps shared connections apart per TLS policy; a client told of certificates or learning a pin opens its own', async () => {
     const fake = await camera();
     let connections = 0;
     fake.server.on('connection', () => {
@@ -470,9 +470,14 @@ describe('transport', () => {
       onCertificate: () => undefined,
     });
     await watching.send(systemReady());
-    expect(connections).toBe(3);
+    // Learning a pin on first use (after a factory default, say) is a client's own business.
+    const learning = client(fake, { credentials: null, connections: shared, tls: { mode: 'pin' } });
+    await learning.send(systemReady());
+    expect(connections).toBe(4);
     await watching.close();
+    await learning.close();
     await shared.close();
+    expect(() => client(fake, { connections: shared })).toThrow(/closed/);
   });
 
   it('reports a closed port as a retryable VAPIX_UNREACHABLE', async () => {

@@ -60,7 +60,8 @@ export interface VapixClientOptions {
   dispatcher?: Dispatcher;
   /**
    * Connections shared with other clients, which the caller owns and closes. Not used with
-   * `onCertificate`, which belongs to one client: such a client opens its own.
+   * `onCertificate`, which belongs to one client, nor to learn a pin on first use: such a client
+   * opens its own.
    */
   connections?: SharedCameraConnections;
   budget?: AttemptBudget;
@@ -358,7 +359,11 @@ export function createVapixClient(options: VapixClientOptions): VapixClient {
       connectTimeoutMs: timeouts.probeMs,
       connections: limiter.maxConcurrent,
     };
-    const shared = options.onCertificate === undefined ? options.connections : undefined;
+    // A pin learned on first use is this client's to learn: a shared pool would hold a client
+    // made after a factory default to the certificate the camera had before it.
+    const learnsPin = pool.tls.mode === 'pin' && pool.tls.fingerprint256 === undefined;
+    const shared =
+      options.onCertificate === undefined && !learnsPin ? options.connections : undefined;
     const created =
       shared === undefined
         ? createCameraDispatcher({ ...pool, onCertificate: options.onCertificate })

@@ -10,6 +10,7 @@ import {
 } from '../server/services/vault/key-rotation.ts';
 import { MasterKeyError, loadMasterKeys } from '../server/services/vault/master-keys.ts';
 import { createVault } from '../server/services/vault/vault.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 export interface RotateMasterKeyOptions {
   /** The database to re-wrap in; null for the embedded one, which the running server owns. */
@@ -177,11 +178,9 @@ async function main(args: readonly string[]): Promise<number> {
     });
     return result.failed === 0 ? 0 : 1;
   } catch (error) {
-    if (error instanceof MasterKeyError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    // Anything else is told without the values of a failed query (wrapped keys among them).
+    console.error(error instanceof MasterKeyError ? error.message : safeErrorMessage(error));
+    return 1;
   } finally {
     await database?.close();
   }

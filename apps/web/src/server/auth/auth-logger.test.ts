@@ -1,7 +1,8 @@
 import { createTestDatabase, providedDatabaseUrl } from '@custody/db/testing';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { authLogLine } from './auth-logger.ts';
+import { authLogLine, authLogger } from './auth-logger.ts';
+import { createAuth } from './create-auth.ts';
 
 const TOKEN = 'better-auth-session-token-Pq7Wm3Zx9Lk2';
 
@@ -22,5 +23,19 @@ describe('authLogLine', () => {
     expect(line).toMatch(
       /^auth error: Failed to get session: Failed query: select \* from no_such_session/,
     );
+  });
+
+  it('is the logger better-auth is given', async () => {
+    const handle = await createTestDatabase({ url: providedDatabaseUrl() });
+    try {
+      const auth = createAuth({
+        db: handle.db,
+        secret: 'z'.repeat(32),
+        origins: ['http://custody.test:3000'],
+      });
+      expect(auth.options.logger).toBe(authLogger);
+    } finally {
+      await handle.close();
+    }
   });
 });

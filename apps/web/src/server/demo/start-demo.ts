@@ -9,6 +9,7 @@ import { ensureDemoAgentEnrolled, startDemoAgent, type DemoAgentOptions } from '
 import { startDemoProcess, type DemoProcess } from './demo-process.ts';
 import { cameraAddress, writeDemoSiteFile, type DemoSitePlan } from './demo-site-file.ts';
 import { seedDemoSite, type DemoSite } from './seed-demo-site.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 /** Where the simulated cameras answer HTTP when the port is free. */
 export const DEMO_CAMERA_PORT = 8080;
@@ -222,7 +223,7 @@ export async function prepareDemo(options: PrepareDemoOptions): Promise<Prepared
       });
       void watchInventory().catch((error: unknown) => {
         if (!stopping.signal.aborted) {
-          log(`demo: cannot follow the inventory: ${(error as Error).message}`);
+          log(`demo: cannot follow the inventory: ${safeErrorMessage(error)}`);
         }
       });
       return enrollment;
@@ -230,7 +231,7 @@ export async function prepareDemo(options: PrepareDemoOptions): Promise<Prepared
 
     const ready = run();
     ready.catch((error: unknown) => {
-      if (!stopping.signal.aborted) log(`demo: could not start: ${(error as Error).message}`);
+      if (!stopping.signal.aborted) log(`demo: could not start: ${safeErrorMessage(error)}`);
     });
     return {
       ready,

@@ -3,6 +3,7 @@ import type { Database } from '@custody/db';
 import { retireUnusedKeys, rewrapSealedRows } from './key-rotation.ts';
 import { loadMasterKeys } from './master-keys.ts';
 import { createVault, type Vault } from './vault.ts';
+import { safeErrorMessage } from '@custody/db/errors';
 
 /** What the vault writes to the server log: ids and counts, never key material. */
 export interface VaultLogger {
@@ -87,7 +88,7 @@ export async function startVault(options: StartVaultOptions): Promise<VaultServi
           await maintain();
         } catch (error) {
           log.warn(
-            `key maintenance failed and is retried at the next key change or start: ${(error as Error).message}`,
+            `key maintenance failed and is retried at the next key change or start: ${safeErrorMessage(error)}`,
           );
         }
       } while (again && !abort.signal.aborted);
