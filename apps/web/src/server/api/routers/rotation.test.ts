@@ -1,3 +1,5 @@
+import * as schema from '@custody/db/schema';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertReportedCamera, caseIn } from '../../services/approvals/approval-test-fixtures.ts';
 import { testVault } from '../../services/cases/case-test-fixtures.ts';
@@ -231,6 +233,33 @@ describe('the rotation router', () => {
       code: 'cancelled',
       message: 'the rotation was cancelled before its turn',
     });
+  });
+
+  it('says which items wait for a site agent that is not connected, and since when', async () => {
+    const { serial, agentId } = await camera();
+    const { jobId } = await api('integratorAdmin').rotation.create({ serials: [serial] });
+    const since = new Date(Date.now() - 20 * 60_000);
+    await t.db
+      .update(schema.agents)
+      .set({ status: 'offline', disconnectedAt: since })
+      .where(eq(schema.agents.id, agentId));
+    const [waiting] = (await api('technician').rotation.items({ jobId })).items;
+    expect(waiting).toMatchObject({ status: 'queued', waitingForAgent: { since } });
+    expect(waiting?.waitingForAgent?.name).toMatch(/^Agent /);
+    await t.db
+      .update(schema.agents)
+      .set({ status: 'online', disconnectedAt: null })
+      .where(eq(schema.agents.id, agentId));
+    const [served] = (await api('technician').rotation.items({ jobId })).items;
+    expect(served?.waitingForAgent).toBeNull();
+    // A finished item waits for nobody, whatever its agent does.
+    await t.db
+      .update(schema.agents)
+      .set({ status: 'offline', disconnectedAt: since })
+      .where(eq(schema.agents.id, agentId));
+    await api('integratorAdmin').rotation.cancel({ jobId });
+    const [cancelled] = (await api('technician').rotation.items({ jobId })).items;
+    expect(cancelled).toMatchObject({ status: 'skipped', waitingForAgent: null });
   });
 
   it('streams a change event at once and after each committed change, to members only', async () => {

@@ -13,7 +13,7 @@ import {
   type RotationWaveTally,
 } from '@custody/core';
 import type { Database } from '@custody/db';
-import { cameras, rotationItems, rotationJobs, sites, users } from '@custody/db/schema';
+import { agents, cameras, rotationItems, rotationJobs, sites, users } from '@custody/db/schema';
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Actor } from '../actor.ts';
@@ -568,7 +568,15 @@ export interface RotationItemView {
   attempts: number;
   error: { code: string; message: string } | null;
   updatedAt: Date;
+  /**
+   * An item still to be changed or checked whose site agent is not connected: it waits for that
+   * agent (a camera's outcome can only be learnt through it), or for a person to cancel the job.
+   */
+  waitingForAgent: { name: string | null; since: Date | null } | null;
 }
+
+/** Item states that still need the camera's agent. */
+const OPEN_ITEM_STATES: readonly RotationItemStatus[] = ['queued', 'changing', 'checking'];
 
 const ItemErrorSchema = z.object({ code: z.string(), message: z.string() });
 
@@ -599,10 +607,14 @@ export async function listRotationItems(
       attempts: rotationItems.attempts,
       error: rotationItems.error,
       updatedAt: rotationItems.updatedAt,
+      agentName: agents.name,
+      agentStatus: agents.status,
+      agentDisconnectedAt: agents.disconnectedAt,
     })
     .from(rotationItems)
     .innerJoin(cameras, eq(cameras.serial, rotationItems.serial))
     .innerJoin(sites, eq(sites.id, rotationItems.siteId))
+    .leftJoin(agents, eq(agents.id, cameras.agentId))
     .where(
       and(
         eq(rotationItems.jobId, parsed.jobId),
@@ -616,12 +628,17 @@ export async function listRotationItems(
   const page = rows.slice(0, parsed.limit);
   const last = page.at(-1);
   return {
-    items: page.map((row) => {
+    items: page.map(({ agentName, agentStatus, agentDisconnectedAt, ...row }) => {
       const error = ItemErrorSchema.safeParse(row.error);
+      const status = row.status as RotationItemStatus;
+      const waiting = OPEN_ITEM_STATES.includes(status) && agentStatus !== 'online';
       return {
         ...row,
-        status: row.status as RotationItemStatus,
+        status,
         error: error.success ? { code: error.data.code, message: error.data.message } : null,
+        waitingForAgent: waiting
+          ? { name: agentName ?? null, since: agentDisconnectedAt ?? null }
+          : null,
       };
     }),
     nextCursor:

@@ -391,7 +391,26 @@ function Items({ jobId, view, now }: { jobId: string; view: JobView; now: number
                   {ITEM_STATUS_LABELS[item.status]}
                 </td>
                 <td>{item.attempts}</td>
-                <td>{item.error?.message ?? '—'}</td>
+                <td>
+                  {item.waitingForAgent === null ? (
+                    (item.error?.message ?? '—')
+                  ) : (
+                    <>
+                      {item.waitingForAgent.name === null
+                        ? 'Waiting for a site agent to serve this camera'
+                        : `Waiting for the site agent ${item.waitingForAgent.name}, not connected`}
+                      {item.waitingForAgent.since === null ? (
+                        ''
+                      ) : (
+                        <>
+                          {' '}
+                          since <Time value={item.waitingForAgent.since} now={now} />
+                        </>
+                      )}
+                      .{item.error === null ? '' : ` ${item.error.message}`}
+                    </>
+                  )}
+                </td>
                 <td>
                   <Time value={item.updatedAt} now={now} />
                 </td>
