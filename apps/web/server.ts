@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { createDb } from '@custody/db';
+import { safeErrorMessage } from '@custody/db/errors';
 import { readEnv } from './src/env.ts';
 import {
   consoleGatewayLogger,
@@ -21,7 +22,6 @@ import { startRotationFeed } from './src/server/services/rotation/rotation-feed.
 import { MasterKeyError } from './src/server/services/vault/master-keys.ts';
 import { startVault } from './src/server/services/vault/start-vault.ts';
 import { createVaultSecretsResolver } from './src/server/services/vault/vault-secrets-resolver.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 const dev = process.argv.includes('--dev');
 const env = readEnv();

@@ -179,8 +179,8 @@ export function createCameraDispatcher(options: CameraDispatcherOptions): {
 /**
  * Keep-alive connections shared by the clients of one piece of work (an agent command makes a
  * client for the look, another per credential it tests): one pool per origin and TLS policy, so
- * a camera sees one connection instead of one per client. A first-use pin learned on the shared
- * pool holds for every client after it. The owner closes it; the clients never do.
+ * a camera sees one connection instead of one per client. A client learning a pin on first use
+ * keeps its own (see VapixClientOptions.connections). The owner closes it; the clients never do.
  */
 export interface SharedCameraConnections {
   /** The pool for these options, created on first use. */

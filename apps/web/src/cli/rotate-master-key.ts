@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createDb, type Database } from '@custody/db';
+import { safeErrorMessage } from '@custody/db/errors';
 import { readEnv } from '../env.ts';
 import {
   addMasterKeyToFile,
@@ -10,7 +11,6 @@ import {
 } from '../server/services/vault/key-rotation.ts';
 import { MasterKeyError, loadMasterKeys } from '../server/services/vault/master-keys.ts';
 import { createVault } from '../server/services/vault/vault.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 export interface RotateMasterKeyOptions {
   /** The database to re-wrap in; null for the embedded one, which the running server owns. */

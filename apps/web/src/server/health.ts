@@ -1,6 +1,6 @@
 import type { DatabaseInfo } from '@custody/db';
-import { getRuntime } from './runtime.ts';
 import { safeErrorMessage } from '@custody/db/errors';
+import { getRuntime } from './runtime.ts';
 
 export interface Health {
   ok: boolean;

@@ -1,5 +1,6 @@
 import type { Database } from '@custody/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { safeErrorMessage } from '@custody/db/errors';
 import type { Auth } from '../auth/create-auth.ts';
 import type { FleetFeed } from '../services/fleet-feed.ts';
 import type { RotationFeed } from '../services/rotation/rotation-feed.ts';
@@ -8,7 +9,6 @@ import { refuseCrossSiteMutation } from './csrf.ts';
 import { retryAfterOf } from './error-table.ts';
 import { appRouter } from './root.ts';
 import { createTRPCContext } from './trpc.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 export const TRPC_ENDPOINT = '/api/trpc';
 

@@ -1,9 +1,9 @@
 import { isDomainError, type DomainErrorCode } from '@custody/core';
 import type { Database } from '@custody/db';
+import { safeErrorMessage } from '@custody/db/errors';
 import type { Auth } from '../auth/create-auth.ts';
 import { loadActor, type Actor } from '../services/actor.ts';
 import { retryAfterOf } from './error-table.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 /** Who a route handler acts for: null when nobody is signed in (or still on a one-time password). */
 export type ActorOfRequest = (request: Request) => Promise<Actor | null>;

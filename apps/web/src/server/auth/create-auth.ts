@@ -4,10 +4,10 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { USER_PASSWORD_MAX_LENGTH, USER_PASSWORD_MIN_LENGTH } from '../services/accounts.ts';
 import { createAuthAudit } from './auth-audit-plugin.ts';
+import { authLogger } from './auth-logger.ts';
 import { CLIENT_ADDRESS_HEADER } from './client-address.ts';
 import { createLoginThrottle } from './login-throttle-plugin.ts';
 import { passwordHasher } from './password-hasher.ts';
-import { authLogger } from './auth-logger.ts';
 
 export interface CreateAuthOptions {
   db: Database;

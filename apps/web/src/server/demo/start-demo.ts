@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '@custody/db';
 import { cameras } from '@custody/db/schema';
 import { and, count, eq, gte, isNull } from 'drizzle-orm';
+import { safeErrorMessage } from '@custody/db/errors';
 import { AGENT_GATEWAY_PATH } from '../gateway/index.ts';
 import { ensureDemoAgentEnrolled, startDemoAgent, type DemoAgentOptions } from './demo-agent.ts';
 import { startDemoProcess, type DemoProcess } from './demo-process.ts';
 import { cameraAddress, writeDemoSiteFile, type DemoSitePlan } from './demo-site-file.ts';
 import { seedDemoSite, type DemoSite } from './seed-demo-site.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 /** Where the simulated cameras answer HTTP when the port is free. */
 export const DEMO_CAMERA_PORT = 8080;

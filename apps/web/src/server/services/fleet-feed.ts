@@ -1,6 +1,7 @@
 import type { Database } from '@custody/db';
 import { authSessions } from '@custody/db/schema';
 import { and, eq, gt, sql } from 'drizzle-orm';
+import { safeErrorMessage } from '@custody/db/errors';
 import type { FleetEvent } from '../gateway/notifications.ts';
 import { loadActor, type Actor } from './actor.ts';
 import { agentViewsByIds, type AgentView } from './agents.ts';
@@ -12,7 +13,6 @@ import {
   fleetCamerasOfSites,
   type FleetCamera,
 } from './fleet.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 /** Where fleet events come from: the agent gateway, which hears every process's NOTIFY. */
 export interface FleetEventSource {

@@ -2,6 +2,7 @@ import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { isDomainError, TERMINAL_CASE_STATES } from '@custody/core';
 import type { Database, DatabaseHandle, Unlisten } from '@custody/db';
 import * as schema from '@custody/db/schema';
+import { safeErrorMessage } from '@custody/db/errors';
 import { FLEET_CHANNEL, FleetEventSchema, parseNotification } from '../../gateway/notifications.ts';
 import type { Executor } from '../executor.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -22,7 +23,6 @@ import {
   type CaseRecord,
 } from './case-store.ts';
 import { applyTriageCommand, type FinishedCommand } from './case-triage.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 const { cases, commands } = schema;
 

@@ -3,13 +3,13 @@ import type { Database } from '@custody/db';
 import { fleetAuditSnapshots, organisations } from '@custody/db/schema';
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { safeErrorMessage } from '@custody/db/errors';
 import type { Actor } from '../actor.ts';
 import { appendAuditEvent } from '../audit-log.ts';
 import type { Executor } from '../executor.ts';
 import { openAudit, prepareAudit, summarize, type FindingCounts } from './audit-query.ts';
 import { loadAuditSettings } from './audit-settings.ts';
 import { resolveAuditAdminOrg, type AuditOrg } from './audit-scope.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 /**
  * Snapshots of one organisation are taken under this transaction-scoped advisory lock (its

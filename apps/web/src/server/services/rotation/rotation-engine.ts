@@ -19,6 +19,7 @@ import {
 } from '@custody/core';
 import type { Database, DatabaseHandle, Unlisten } from '@custody/db';
 import * as schema from '@custody/db/schema';
+import { safeErrorMessage } from '@custody/db/errors';
 import { userReachesSite } from '../../gateway/command-access.ts';
 import { FLEET_CHANNEL, FleetEventSchema, parseNotification } from '../../gateway/notifications.ts';
 import {
@@ -37,7 +38,6 @@ import type { Vault } from '../vault/vault.ts';
 import type { RotationJobRow } from './rotation-access.ts';
 import { waveTallies } from './rotation-jobs.ts';
 import { ROTATION_CHANNEL, RotationNotificationSchema, notifyRotation } from './rotation-notify.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 const { agents, cameras, cases, commands, credentials, rotationItems, rotationJobs } = schema;
 

@@ -2,6 +2,7 @@ import {
   DomainError,
   ROTATION_IN_FLIGHT_STATUSES,
   ROTATION_ITEM_STATUSES,
+  ROTATION_OPEN_STATUSES,
   ROTATION_SKIP_LABELS,
   ROTATION_SKIP_REASONS,
   decideRotationStep,
@@ -575,9 +576,6 @@ export interface RotationItemView {
   waitingForAgent: { name: string | null; since: Date | null } | null;
 }
 
-/** Item states that still need the camera's agent. */
-const OPEN_ITEM_STATES: readonly RotationItemStatus[] = ['queued', 'changing', 'checking'];
-
 const ItemErrorSchema = z.object({ code: z.string(), message: z.string() });
 
 /** A rotation's cameras in wave and serial order, with their status and last error. */
@@ -631,7 +629,9 @@ export async function listRotationItems(
     items: page.map(({ agentName, agentStatus, agentDisconnectedAt, ...row }) => {
       const error = ItemErrorSchema.safeParse(row.error);
       const status = row.status as RotationItemStatus;
-      const waiting = OPEN_ITEM_STATES.includes(status) && agentStatus !== 'online';
+      const waiting =
+        (ROTATION_OPEN_STATUSES as readonly RotationItemStatus[]).includes(status) &&
+        agentStatus !== 'online';
       return {
         ...row,
         status,

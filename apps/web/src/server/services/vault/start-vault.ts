@@ -1,9 +1,9 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import type { Database } from '@custody/db';
+import { safeErrorMessage } from '@custody/db/errors';
 import { retireUnusedKeys, rewrapSealedRows } from './key-rotation.ts';
 import { loadMasterKeys } from './master-keys.ts';
 import { createVault, type Vault } from './vault.ts';
-import { safeErrorMessage } from '@custody/db/errors';
 
 /** What the vault writes to the server log: ids and counts, never key material. */
 export interface VaultLogger {
