@@ -84,6 +84,15 @@ function expectNoSecret(error: unknown): void {
   expect(rendered).not.toMatch(/authorization|Digest username|pwd=/i);
 }
 
+/** How many connections the device has accepted from now on. */
+function countConnections(fake: FakeCamera): () => number {
+  let accepted = 0;
+  fake.server.on('connection', () => {
+    accepted += 1;
+  });
+  return () => accepted;
+}
+
 function openConnections(fake: FakeCamera): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     fake.server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
@@ -339,17 +348,14 @@ describe('transport', () => {
 
   it('sends sequential calls over one keep-alive connection', async () => {
     const fake = await camera();
-    let connections = 0;
-    fake.server.on('connection', () => {
-      connections += 1;
-    });
+    const connections = countConnections(fake);
     const vapix = client(fake);
     await vapix.send(systemReady());
     await vapix.send(getAllProperties());
     await vapix.send(getApiList());
     await vapix.send(listParams('root.Brand'));
     expect(fake.requests.length).toBeGreaterThanOrEqual(4);
-    expect(connections).toBe(1);
+    expect(connections()).toBe(1);
     await vapix.close();
   });
 
@@ -427,10 +433,7 @@ describe('transport', () => {
 
   it('lets clients given the same shared connections use one connection, which outlives them', async () => {
     const fake = await camera();
-    let connections = 0;
-    fake.server.on('connection', () => {
-      connections += 1;
-    });
+    const connections = countConnections(fake);
     const shared = createSharedCameraConnections();
     const look = client(fake, { credentials: null, connections: shared });
     await look.send(systemReady());
@@ -443,7 +446,7 @@ describe('transport', () => {
     await admin.send(getAllProperties());
     await admin.close();
     expect(fake.requests.length).toBeGreaterThanOrEqual(5);
-    expect(connections).toBe(1);
+    expect(connections()).toBe(1);
     expect(await openConnections(fake)).toBe(1);
     await shared.close();
     expect(await connectionsOnceClosed(fake)).toBe(0);
@@ -451,10 +454,7 @@ describe('transport', () => {
 
   it('keeps shared connections apart per TLS policy; a client told of certificates or learning a pin opens its own', async () => {
     const fake = await camera();
-    let connections = 0;
-    fake.server.on('connection', () => {
-      connections += 1;
-    });
+    const connections = countConnections(fake);
     const shared = createSharedCameraConnections();
     const plain = client(fake, { credentials: null, connections: shared });
     await plain.send(systemReady());
@@ -473,7 +473,7 @@ describe('transport', () => {
     // Learning a pin on first use (after a factory default, say) is a client's own business.
     const learning = client(fake, { credentials: null, connections: shared, tls: { mode: 'pin' } });
     await learning.send(systemReady());
-    expect(connections).toBe(4);
+    expect(connections()).toBe(4);
     await watching.close();
     await learning.close();
     await shared.close();
